@@ -1,0 +1,2 @@
+export { NativeError, nativeBinding } from "./binding.js";
+export type { NativeBinding, NativeHandle, NativeInfo, NativeStats, NativeValue } from "./binding.js";
