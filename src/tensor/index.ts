@@ -31,4 +31,5 @@ export * from "./ops/neighbourhood.js";
 export * from "./ops/inplace.js";
 export { NativeError } from "../native/index.js";
 export { ShapeError } from "./errors.js";
+export { toRawTensor, fromRawTensor } from "./raw.js";
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type RawTensor } from "./safetensors.js";
