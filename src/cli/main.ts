@@ -1,0 +1,23 @@
+// The labelwise CLI: a composition root that only parses arguments and calls the layers below.
+import { Command, CommanderError } from "commander";
+import { infoCommand } from "./info.js";
+import { packageVersion } from "./package-version.js";
+
+/** Runs the CLI with `argv` (node-style, program name first) and returns the exit code. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name("labelwise")
+    .description("Label-efficient 3D medical image segmentation (semi- and box-supervised) on libtorch")
+    .version(packageVersion())
+    .exitOverride()
+    .showHelpAfterError();
+  program.addCommand(infoCommand());
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    console.error(`labelwise: ${(e as Error).message}`);
+    return 1;
+  }
+}
