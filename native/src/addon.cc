@@ -22,7 +22,11 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <array>
 #include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -131,7 +135,20 @@ Napi::Value guarded(const Napi::CallbackInfo& info, const std::string& op, F&& b
 // Operator registry and argument conversion
 // ---------------------------------------------------------------------------------------------
 
-std::vector<c10::OperatorHandle> g_ops;
+// Operator handles by id. The addon may be loaded by several worker threads at once (grad mode is
+// per thread, so training can run off the main event loop): lookups take a lock, and the table is
+// a fixed array so a reader never sees it move while another thread appends.
+constexpr size_t kMaxOps = 8192;
+std::array<std::unique_ptr<c10::OperatorHandle>, kMaxOps> g_ops;
+std::atomic<size_t> g_opCount{0};
+std::mutex g_opsMutex;
+std::unordered_map<std::string, size_t> g_opIds;
+
+const c10::OperatorHandle& opById(Napi::Env env, const Napi::Value& v) {
+  const double raw = v.As<Napi::Number>().DoubleValue();
+  if (!(raw >= 0) || raw >= static_cast<double>(g_opCount.load())) throw Napi::RangeError::New(env, "unknown operator id");
+  return *g_ops[static_cast<size_t>(raw)];
+}
 
 [[noreturn]] void badArg(Napi::Env env, const c10::Argument& arg, const std::string& expected,
                          const Napi::Value& got) {
@@ -298,29 +315,33 @@ Napi::Value OpLookup(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value();
   std::string overload = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
   return guarded(info, name, [&]() -> Napi::Value {
+    const std::string key = name + "." + overload;
+    std::lock_guard<std::mutex> lock(g_opsMutex);
+    auto known = g_opIds.find(key);
+    if (known != g_opIds.end()) return Napi::Number::New(info.Env(), static_cast<double>(known->second));
     auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
     if (!handle) {
       throw std::runtime_error("no operator named " + name + (overload.empty() ? "" : "." + overload) + " in this libtorch");
     }
-    g_ops.push_back(*handle);
-    return Napi::Number::New(info.Env(), static_cast<double>(g_ops.size() - 1));
+    const size_t id = g_opCount.load();
+    if (id >= kMaxOps) throw std::runtime_error("operator table full");
+    g_ops[id] = std::make_unique<c10::OperatorHandle>(*handle);
+    g_opIds.emplace(key, id);
+    g_opCount.store(id + 1);
+    return Napi::Number::New(info.Env(), static_cast<double>(id));
   });
 }
 
 Napi::Value OpSchema(const Napi::CallbackInfo& info) {
-  size_t id = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
-  if (id >= g_ops.size()) throw Napi::RangeError::New(info.Env(), "unknown operator id");
   std::ostringstream s;
-  s << g_ops[id].schema();
+  s << opById(info.Env(), info[0]).schema();
   return Napi::String::New(info.Env(), s.str());
 }
 
 // call(id, args[]) -> result (a handle, null, number, boolean or an array of them)
 Napi::Value Call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t id = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
-  if (id >= g_ops.size()) throw Napi::RangeError::New(env, "unknown operator id");
-  const c10::OperatorHandle& op = g_ops[id];
+  const c10::OperatorHandle& op = opById(env, info[0]);
   return guarded(info, op.schema().name(), [&]() -> Napi::Value {
     const c10::FunctionSchema& schema = op.schema();
     const auto& params = schema.arguments();
