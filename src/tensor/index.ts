@@ -5,6 +5,7 @@ export { Tensor, setLeakDebugging, type Device } from "./tensor.js";
 export { type DType, type AnyTypedArray, isFloatingDType } from "./dtype.js";
 export { tidy, keep, scopeDepth } from "./scope.js";
 export { Generator } from "./generator.js";
+export { deriveSeed, streamGenerator, seedEverything, type SeedOptions } from "./determinism.js";
 export { callOp, callTensor, callTensors, opSchema, type OpArg, type OpResult } from "./dispatch.js";
 export {
   setNumThreads,
