@@ -2,6 +2,7 @@
 // file directly: the Tensor layer owns handles and turns native failures into NativeError.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -97,5 +98,8 @@ export function nativeBinding(): NativeBinding {
   } catch (e) {
     throw new Error(`Cannot load the labelwise native addon ${addonPath}: ${(e as Error).message}`, { cause: e });
   }
+  // libtorch 1.13 starts with half the CPUs (one thread on a 2-core machine); the default here is
+  // all of them. setNumThreads() in src/tensor changes it.
+  loaded.setNumThreads(availableParallelism());
   return loaded;
 }
