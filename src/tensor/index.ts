@@ -21,7 +21,7 @@ export {
   type MemoryInfo,
 } from "./engine.js";
 export { backwardAll, grad } from "./autograd.js";
-export { expectNoLeak } from "./testing.js";
+export { expectNoLeak, expectNoLeakAsync } from "./testing.js";
 export * from "./ops/creation.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/reduction.js";

@@ -25,3 +25,14 @@ function collectTensors(v: unknown, out: { dispose(): void; isDisposed: boolean 
   }
   return out;
 }
+
+/**
+ * The async form of expectNoLeak, for work that awaits (file I/O). Results are not inspected: the
+ * function must dispose what it creates, and the live count must return to where it started.
+ */
+export async function expectNoLeakAsync(fn: () => Promise<unknown>, label = "function"): Promise<void> {
+  const before = memory().liveTensors;
+  await fn();
+  const leaked = memory().liveTensors - before;
+  if (leaked !== 0) throw new Error(`${label} leaked ${leaked} native tensor(s) (live count ${before} before, ${before + leaked} after)`);
+}
