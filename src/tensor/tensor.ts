@@ -105,6 +105,15 @@ export class Tensor implements Disposable {
     return g === null ? null : new Tensor(g);
   }
 
+  /** Whether a gradient has been accumulated (without creating a handle, unlike `grad`). */
+  get hasGrad(): boolean {
+    const b = nativeBinding();
+    const g = b.grad(this.handle);
+    if (g === null) return false;
+    b.dispose(g);
+    return true;
+  }
+
   /** Replaces the gradient (null clears it, as optimisers' zeroGrad does). */
   setGrad(g: Tensor | null): void {
     nativeBinding().setGrad(this.handle, g === null ? null : g.handle);

@@ -168,8 +168,9 @@ export const logSoftmax = (x: Tensor, dim: number): Tensor => callTensor("aten::
  * training; identity otherwise. With a generator the mask is reproducible.
  */
 export function dropout(x: Tensor, p: number, training: boolean, generator?: Generator): Tensor {
-  if (p < 0 || p >= 1) throw new RangeError(`dropout(): p must be in [0, 1). Received: ${p}`);
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout(): p must be in [0, 1]. Received: ${p}`);
   if (!training || p === 0) return callTensor("aten::alias", [x]);
+  if (p === 1) return callTensor("aten::mul.Scalar", [x, 0]);
   if (!generator) return callTensor("aten::dropout", [x, p, true]);
   const ones = callTensor("aten::ones_like", [x]);
   const keepMask = callTensor("aten::bernoulli.p", [ones, 1 - p, generator]);
