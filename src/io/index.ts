@@ -2,6 +2,8 @@
 // file helpers (readNifti, writeNifti, decodeNiftiAsync) import Node built-ins lazily.
 export { FormatError, type FormatErrorInfo } from "./errors.js";
 export * from "./nifti/index.js";
+// DICOM series -> Volume and label map -> DICOM SEG (src/io/dicom; readDicomSeries/writeDicomSeg/readDicomSeg are node-only).
+export * from "./dicom/index.js";
 export {
   reorient,
   undoReorient,
