@@ -24,6 +24,7 @@
 
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -47,6 +48,11 @@ struct TensorBox {
 struct GeneratorBox {
   at::Generator generator;
 };
+
+// Type tags tell tensor handles from generator handles: both are N-API Externals, and reading one
+// as the other would reinterpret unrelated memory (a hang or a crash instead of an error).
+constexpr napi_type_tag kTensorTag = {0x6c6162656c776973ULL, 0x74656e736f720001ULL};
+constexpr napi_type_tag kGeneratorTag = {0x6c6162656c776973ULL, 0x67656e6572610001ULL};
 
 std::atomic<int64_t> g_liveTensors{0};
 std::atomic<int64_t> g_liveBytes{0};
@@ -77,14 +83,16 @@ Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
   while (now > peak && !g_peakBytes.compare_exchange_weak(peak, now)) {
   }
   if (box->bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->bytes);
-  return Napi::External<TensorBox>::New(env, box, [](Napi::Env e, TensorBox* b) {
+  auto ext = Napi::External<TensorBox>::New(env, box, [](Napi::Env e, TensorBox* b) {
     releaseBox(e, b);
     delete b;
   });
+  ext.TypeTag(&kTensorTag);
+  return ext;
 }
 
 TensorBox* unwrapBox(const Napi::Value& v, const char* what) {
-  if (!v.IsExternal()) {
+  if (!v.IsExternal() || !v.As<Napi::External<TensorBox>>().CheckTypeTag(&kTensorTag)) {
     throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a tensor handle");
   }
   return v.As<Napi::External<TensorBox>>().Data();
@@ -100,11 +108,15 @@ const at::Tensor& unwrapTensor(const Napi::Value& v, const char* what) {
 
 Napi::Value wrapGenerator(Napi::Env env, at::Generator g) {
   auto* box = new GeneratorBox{std::move(g)};
-  return Napi::External<GeneratorBox>::New(env, box, [](Napi::Env, GeneratorBox* b) { delete b; });
+  auto ext = Napi::External<GeneratorBox>::New(env, box, [](Napi::Env, GeneratorBox* b) { delete b; });
+  ext.TypeTag(&kGeneratorTag);
+  return ext;
 }
 
-at::Generator& unwrapGenerator(const Napi::Value& v) {
-  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a generator handle");
+at::Generator& unwrapGenerator(const Napi::Value& v, const char* what) {
+  if (!v.IsExternal() || !v.As<Napi::External<GeneratorBox>>().CheckTypeTag(&kGeneratorTag)) {
+    throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a generator handle");
+  }
   return v.As<Napi::External<GeneratorBox>>().Data()->generator;
 }
 
@@ -159,12 +171,15 @@ const c10::OperatorHandle& opById(Napi::Env env, const Napi::Value& v) {
 int64_t toInt(Napi::Env env, const c10::Argument& arg, const Napi::Value& v) {
   if (v.IsBigInt()) {
     bool lossless = true;
-    return v.As<Napi::BigInt>().Int64Value(&lossless);
+    int64_t i = v.As<Napi::BigInt>().Int64Value(&lossless);
+    if (!lossless) badArg(env, arg, "an integer in the int64 range", v);
+    return i;
   }
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
   if (!v.IsNumber()) badArg(env, arg, "an integer", v);
   double d = v.As<Napi::Number>().DoubleValue();
-  if (d != static_cast<double>(static_cast<int64_t>(d))) badArg(env, arg, "an integer", v);
+  // Range check first: casting a double outside int64 (or NaN) to int64 is undefined behaviour.
+  if (!(d >= -9.2233720368547758e18 && d < 9.2233720368547758e18) || d != std::trunc(d)) badArg(env, arg, "an integer", v);
   return static_cast<int64_t>(d);
 }
 
@@ -269,7 +284,7 @@ c10::IValue toIValue(Napi::Env env, const c10::Argument& arg, const c10::TypePtr
       if (!v.IsString()) badArg(env, arg, "a device string such as 'cpu' or 'cuda:0'", v);
       return c10::IValue(c10::Device(v.As<Napi::String>().Utf8Value()));
     case K::GeneratorType:
-      return c10::IValue(unwrapGenerator(v));
+      return c10::IValue(unwrapGenerator(v, arg.name().c_str()));
     case K::ListType:
       return toListIValue(env, arg, type->expectRef<c10::ListType>().getElementType(), v);
     default:
@@ -577,7 +592,7 @@ Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
 
 Napi::Value GeneratorState(const Napi::CallbackInfo& info) {
   return guarded(info, "generatorState", [&]() -> Napi::Value {
-    at::Generator& g = unwrapGenerator(info[0]);
+    at::Generator& g = unwrapGenerator(info[0], "generatorState");
     std::lock_guard<std::mutex> lock(g.mutex());
     return wrapTensor(info.Env(), g.get_state());
   });
@@ -585,7 +600,7 @@ Napi::Value GeneratorState(const Napi::CallbackInfo& info) {
 
 Napi::Value SetGeneratorState(const Napi::CallbackInfo& info) {
   return guarded(info, "setGeneratorState", [&]() -> Napi::Value {
-    at::Generator& g = unwrapGenerator(info[0]);
+    at::Generator& g = unwrapGenerator(info[0], "setGeneratorState");
     const at::Tensor& state = unwrapTensor(info[1], "setGeneratorState");
     std::lock_guard<std::mutex> lock(g.mutex());
     g.set_state(state);

@@ -37,7 +37,10 @@ function withGradMode<T>(on: boolean, fn: () => T): T {
   b.setGradEnabled(on);
   try {
     const r = fn();
-    if (r instanceof Promise) throw new TypeError("noGrad()/enableGrad() take a synchronous function: grad mode is per thread and cannot follow an await");
+    if (r instanceof Promise) {
+      r.catch(() => {}); // the TypeError below replaces the abandoned promise's outcome
+      throw new TypeError("noGrad()/enableGrad() take a synchronous function: grad mode is per thread and cannot follow an await");
+    }
     return r;
   } finally {
     b.setGradEnabled(prev);

@@ -66,6 +66,9 @@ export function tidy<T>(fn: () => T): T {
   scopes.pop();
   if (result instanceof Promise) {
     for (const t of scope) t.dispose();
+    // The caller gets the TypeError below; the abandoned promise must not also surface as an
+    // unhandled rejection (which terminates Node).
+    result.catch(() => {});
     throw new TypeError("tidy() cannot run an async function: tensors would be freed before the await resumes");
   }
   const kept = new Set<ScopedResource>();

@@ -2,6 +2,7 @@
 // in methods.ts so that this file stays the small core (handle, metadata, data, autograd, release).
 import { type NativeHandle, nativeBinding } from "../native/index.js";
 import { type AnyTypedArray, type DType, dtypeOfScalarType, typedArrayCtor } from "./dtype.js";
+import { runNative } from "./errors.js";
 import { track } from "./scope.js";
 
 /** A device string: "cpu", "cuda", "cuda:1", ... passed to libtorch unchanged. */
@@ -121,12 +122,10 @@ export class Tensor implements Disposable {
 
   /** Backpropagates from this tensor (a scalar unless `gradient` is given). */
   backward(gradient?: Tensor, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
-    nativeBinding().backward(
-      [this.handle],
-      gradient ? [gradient.handle] : null,
-      options.retainGraph ?? false,
-      options.createGraph ?? false,
-    );
+    const b = nativeBinding();
+    const roots = [this.handle];
+    const grads = gradient ? [gradient.handle] : null;
+    runNative("backward", () => b.backward(roots, grads, options.retainGraph ?? false, options.createGraph ?? false));
   }
 
   /** Frees the native tensor now. Idempotent. */

@@ -8,7 +8,7 @@ import { memory } from "./engine.js";
 export function expectNoLeak(fn: () => unknown, label = "function"): void {
   const before = memory().liveTensors;
   const result = fn();
-  const owned = collectTensors(result);
+  const owned = [...new Set(collectTensors(result))]; // a tensor returned twice counts once
   const leaked = memory().liveTensors - before - owned.length;
   for (const t of owned) t.dispose();
   if (leaked !== 0) {

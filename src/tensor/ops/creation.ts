@@ -44,7 +44,12 @@ export function tensor(data: AnyTypedArray | readonly number[] | readonly boolea
   } else if (ArrayBuffer.isView(data)) {
     dtype = opts.dtype ?? dtypeOfTypedArray(data);
     const natural = dtypeOfTypedArray(data);
-    array = natural === dtype || (dtype === "bool" && natural === "uint8") ? data : toTyped(Array.from(data as ArrayLike<number | bigint>, Number), dtype);
+    array =
+      natural === dtype
+        ? data
+        : dtype === "bool" && natural === "uint8"
+          ? boolBytes(data as Uint8Array)
+          : toTyped(Array.from(data as ArrayLike<number | bigint>, Number), dtype);
   } else {
     dtype = opts.dtype ?? (typeof data[0] === "boolean" ? "bool" : "float32");
     array = toTyped((data as readonly (number | boolean)[]).map(Number), dtype);
@@ -59,8 +64,14 @@ export function tensor(data: AnyTypedArray | readonly number[] | readonly boolea
   return finish(new Tensor(h), opts);
 }
 
+/** A 0/1 mask as is; other non-zero bytes become 1 (libtorch bools must be bytes 0 or 1). */
+function boolBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.every((v) => v <= 1) ? bytes : bytes.map((v) => (v !== 0 ? 1 : 0));
+}
+
 function toTyped(values: readonly number[], dtype: DType): AnyTypedArray {
   const Ctor = typedArrayCtor(dtype);
+  if (dtype === "bool") return Uint8Array.from(values, (v) => (v !== 0 ? 1 : 0));
   if (Ctor === BigInt64Array) return BigInt64Array.from(values, (v) => BigInt(Math.trunc(v)));
   if (dtype === "float16") throw new TypeError("tensor(): build float16 tensors from float32 data and cast with .to('float16')");
   return new (Ctor as Float64ArrayConstructor)(values) as AnyTypedArray;

@@ -43,7 +43,7 @@ export const nonzero = (a: Tensor): Tensor => callTensor("aten::nonzero", [a]);
 export const cat = (tensors: readonly Tensor[], dim = 0): Tensor => callTensor("aten::cat", [tensors, dim]);
 export const stack = (tensors: readonly Tensor[], dim = 0): Tensor => callTensor("aten::stack", [tensors, dim]);
 export const split = (a: Tensor, sizes: number | readonly number[], dim = 0): Tensor[] =>
-  typeof sizes === "number" ? callTensors("aten::split.Tensor", [a, sizes, dim]) : callTensors("aten::split", [a, sizes, dim]);
+  typeof sizes === "number" ? callTensors("aten::split.Tensor", [a, sizes, dim]) : callTensors("aten::split_with_sizes", [a, sizes, dim]);
 export const chunk = (a: Tensor, chunks: number, dim = 0): Tensor[] => callTensors("aten::chunk", [a, chunks, dim]);
 export const unbind = (a: Tensor, dim = 0): Tensor[] => callTensors("aten::unbind.int", [a, dim]);
 
