@@ -1,5 +1,6 @@
 // The labelwise CLI: a composition root that only parses arguments and calls the layers below.
 import { Command, CommanderError } from "commander";
+import { checkCommand } from "./check.js";
 import { infoCommand } from "./info.js";
 import { packageVersion } from "./package-version.js";
 
@@ -12,6 +13,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
   program.addCommand(infoCommand());
+  program.addCommand(checkCommand());
   try {
     await program.parseAsync([...argv]);
     return 0;

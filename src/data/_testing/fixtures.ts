@@ -1,0 +1,160 @@
+// Test fixtures: small nnU-Net v2 and MSD dataset folders generated in a temp dir with the io
+// layer's NIfTI writer. Every image differs (so no case is a duplicate of another); labels hold
+// two organs in fixed blocks. The default grid is not RAS-aligned in sign (x and y flipped, as
+// ITK-written files are) and not isotropic, so geometry bugs show.
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { writeNifti } from "../../io/index.js";
+import { composeAffine, Volume, type Mat3, type Mat4, type Shape3, type Vec3 } from "../../volume/index.js";
+
+export interface FixtureOptions {
+  /** @default 4 */
+  readonly cases?: number;
+  /** @default 1 */
+  readonly channels?: number;
+  /** @default [8, 7, 6] */
+  readonly shape?: Shape3;
+  /** @default [1, 1.5, 2] */
+  readonly spacing?: Vec3;
+  /** @default [10, -20, 5] */
+  readonly origin?: Vec3;
+  /** @default diag(-1, -1, 1) */
+  readonly direction?: Mat3;
+  /** Case id prefix. @default "case" */
+  readonly prefix?: string;
+}
+
+/** Resolved fixture geometry and names. */
+export interface Fixture {
+  readonly root: string;
+  readonly ids: readonly string[];
+  readonly shape: Shape3;
+  readonly affine: Mat4;
+  readonly channels: number;
+}
+
+export const LABELS = { background: 0, liver: 1, spleen: 2 } as const;
+/** Voxel boxes of the two organs in every fixture label (min inclusive, max exclusive). */
+export const ORGAN_BOXES = {
+  liver: { min: [1, 1, 1], max: [4, 3, 3] },
+  spleen: { min: [5, 4, 3], max: [7, 6, 5] },
+} as const satisfies Record<string, { min: Vec3; max: Vec3 }>;
+
+export function fixtureAffine(opts: FixtureOptions = {}): Mat4 {
+  return composeAffine({
+    spacing: opts.spacing ?? [1, 1.5, 2],
+    origin: opts.origin ?? [10, -20, 5],
+    direction: opts.direction ?? [
+      [-1, 0, 0],
+      [0, -1, 0],
+      [0, 0, 1],
+    ],
+  });
+}
+
+/** Float32 image of case `index`, channel `channel`: distinct, smooth, finite. */
+export function imageVolume(shape: Shape3, affine: Mat4, index: number, channel = 0): Volume<"float32"> {
+  const [nx, ny, nz] = shape;
+  const data = new Float32Array(nx * ny * nz);
+  let p = 0;
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) data[p++] = i + 2 * j + 3 * k + 100 * index + 1000 * channel + 0.25;
+  return new Volume({ data, shape, affine });
+}
+
+/** Uint8 label map with liver (1) and spleen (2) in ORGAN_BOXES (clipped to the shape). */
+export function labelVolume(shape: Shape3, affine: Mat4): Volume<"uint8"> {
+  const [nx, ny, nz] = shape;
+  const data = new Uint8Array(nx * ny * nz);
+  for (const [value, b] of [
+    [1, ORGAN_BOXES.liver],
+    [2, ORGAN_BOXES.spleen],
+  ] as const) {
+    for (let k = b.min[2]; k < Math.min(b.max[2], nz); k++) {
+      for (let j = b.min[1]; j < Math.min(b.max[1], ny); j++) for (let i = b.min[0]; i < Math.min(b.max[0], nx); i++) data[i + nx * (j + ny * k)] = value;
+    }
+  }
+  return new Volume({ data, shape, affine });
+}
+
+/** Writes a volume (no fsync: scratch files). */
+export async function writeVolume(root: string, rel: string, v: Volume): Promise<void> {
+  await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+  await writeNifti(path.join(root, rel), v, { fsync: false, gzipLevel: 1 });
+}
+
+export async function writeJson(root: string, rel: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+  await writeFile(path.join(root, rel), `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A fresh temp dir; remove it with `rm(dir, { recursive: true })`. */
+export async function tempDir(prefix = "labelwise-data-"): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), prefix));
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Writes a clean nnU-Net v2 raw dataset: dataset.json, imagesTr/<case>_XXXX.nii.gz, labelsTr/<case>.nii.gz.
+ * @example
+ * const fx = await makeNnunetDataset(await tempDir(), { cases: 3, channels: 2 });
+ */
+export async function makeNnunetDataset(root: string, opts: FixtureOptions = {}): Promise<Fixture> {
+  const n = opts.cases ?? 4;
+  const channels = opts.channels ?? 1;
+  const shape = opts.shape ?? [8, 7, 6];
+  const affine = fixtureAffine(opts);
+  const ids = Array.from({ length: n }, (_, i) => `${opts.prefix ?? "case"}_${String(i + 1).padStart(3, "0")}`);
+  for (const [i, id] of ids.entries()) {
+    for (let c = 0; c < channels; c++) await writeVolume(root, `imagesTr/${id}_${String(c).padStart(4, "0")}.nii.gz`, imageVolume(shape, affine, i, c));
+    await writeVolume(root, `labelsTr/${id}.nii.gz`, labelVolume(shape, affine));
+  }
+  const names = ["CT", "MR", "PET", "US"];
+  await writeJson(root, "dataset.json", {
+    name: "fixture",
+    description: "generated by labelwise tests",
+    channel_names: Object.fromEntries(Array.from({ length: channels }, (_, c) => [String(c), names[c % names.length]])),
+    labels: LABELS,
+    numTraining: n,
+    file_ending: ".nii.gz",
+  });
+  return { root, ids, shape, affine, channels };
+}
+
+/**
+ * Writes a small MSD-style task folder: 4-D images (channels along dim 4) when channels > 1,
+ * labels, and dataset.json with "training" [{image, label}] and "test".
+ */
+export async function makeMsdDataset(root: string, opts: FixtureOptions & { readonly test?: number } = {}): Promise<Fixture> {
+  const n = opts.cases ?? 3;
+  const channels = opts.channels ?? 2;
+  const shape = opts.shape ?? [8, 7, 6];
+  const affine = fixtureAffine(opts);
+  const ids = Array.from({ length: n + (opts.test ?? 1) }, (_, i) => `${opts.prefix ?? "task"}_${String(i + 1).padStart(3, "0")}`);
+  const nvox = shape[0] * shape[1] * shape[2];
+  for (const [i, id] of ids.entries()) {
+    const data = new Float32Array(nvox * channels);
+    for (let c = 0; c < channels; c++) data.set(imageVolume(shape, affine, i, c).data, c * nvox);
+    const folder = i < n ? "imagesTr" : "imagesTs";
+    await writeVolume(root, `${folder}/${id}.nii.gz`, new Volume({ data, shape, channels, affine }));
+    if (i < n) await writeVolume(root, `labelsTr/${id}.nii.gz`, labelVolume(shape, affine));
+  }
+  await writeJson(root, "dataset.json", {
+    name: "FixtureTask",
+    description: "generated MSD-style task",
+    reference: "labelwise tests",
+    licence: "CC-BY-SA 4.0",
+    release: "1.0 01/01/2024",
+    tensorImageSize: channels > 1 ? "4D" : "3D",
+    modality: Object.fromEntries(Array.from({ length: channels }, (_, c) => [String(c), ["FLAIR", "T1w", "t1gd", "T2w"][c % 4]])),
+    labels: { "0": "background", "1": "liver", "2": "spleen" },
+    numTraining: n,
+    numTest: ids.length - n,
+    training: ids.slice(0, n).map((id) => ({ image: `./imagesTr/${id}.nii.gz`, label: `./labelsTr/${id}.nii.gz` })),
+    test: ids.slice(n).map((id) => `./imagesTs/${id}.nii.gz`),
+  });
+  return { root, ids, shape, affine, channels };
+}

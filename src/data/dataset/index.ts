@@ -1,0 +1,71 @@
+// Datasets: nnU-Net v2 raw folders, MSD import, the labelwise manifest (labelled / unlabelled /
+// box-annotated cases), box files, and seeded splits. Pure TypeScript over node:fs; no engine.
+export {
+  DatasetJsonSchema,
+  readDatasetJson,
+  assertSupportedFileEnding,
+  channelNames,
+  foregroundLabels,
+  allowedLabelValues,
+  labelNamesByValue,
+  DATASET_JSON,
+  IGNORE_LABEL,
+  SUPPORTED_FILE_ENDINGS,
+  type DatasetJson,
+  type LabelEntry,
+} from "./dataset-json.js";
+export { scanLayout, channelFileName, compareIds, type ScannedCase, type LayoutScan } from "./layout.js";
+export {
+  ManifestSchema,
+  Annotation,
+  MANIFEST_JSON,
+  MANIFEST_VERSION,
+  annotationOf,
+  createManifest,
+  parseManifest,
+  readManifest,
+  writeManifest,
+  type Manifest,
+} from "./manifest.js";
+export {
+  BoxSchema,
+  BoxFileSchema,
+  BOXES_DIR,
+  BOXES_VERSION,
+  voxelToWorldBox,
+  worldToVoxelBox,
+  boxFilePath,
+  parseBoxFile,
+  readBoxFile,
+  writeBoxFile,
+  validateBoxes,
+  labelBoundingBoxes,
+  boxesFromLabel,
+  type BoxFile,
+  type StoredBox,
+  type VoxelBox,
+  type WorldBox,
+  type ResolvedBox,
+  type Grid,
+  type BoxValidationOptions,
+} from "./boxes.js";
+export { readNiftiGeometry, type NiftiGeometry } from "./nifti-header.js";
+export { mulberry32, uniformInt, shuffled, deriveSeed, type Prng } from "./prng.js";
+export {
+  SplitsSchema,
+  SPLITS_JSON,
+  SPLITS_VERSION,
+  makeSplits,
+  parseSplits,
+  saveSplits,
+  loadSplits,
+  type Splits,
+  type Fold,
+  type SplitCase,
+  type SplitOptions,
+  type LabelledSelection,
+} from "./splits.js";
+export { openDataset, splitCases, readCase, readCaseBoxes, type Dataset, type DatasetCase, type LoadedCase } from "./dataset.js";
+export { importMsd, MsdJsonSchema, type MsdJson, type MsdImportOptions, type MsdImportResult } from "./msd.js";
+export { error, warning, formatProblem, type Problem, type Severity } from "./problem.js";
+export { parseWith, parseJsonText, readJsonFile } from "./json-file.js";
