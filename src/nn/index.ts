@@ -17,3 +17,4 @@ export { EMA, emaDecay, type EMAOptions } from "./ema.js";
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from "./clip-grad.js";
 export * from "./optim/index.js";
 export * from "./state/index.js";
+export * from "./networks/index.js";

@@ -1,0 +1,85 @@
+// Every loss case of test/golden/losses.safetensors (written by test/golden/gen_losses.py from
+// independent float64 references, torch's F.cross_entropy among them) through the TypeScript
+// functions in float64: loss values and gradients with respect to the logits.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type RawTensor, type Tensor, decodeSafetensors, expectNoLeak, fromRawTensor, grad, tidy } from "../tensor/index.js";
+import { type CrossEntropyLossOptions, type DiceCELossOptions, type DiceLossOptions, crossEntropyLoss, diceCELoss, diceLoss } from "./index.js";
+
+interface CaseMeta {
+  key: string;
+  fn: "diceLoss" | "crossEntropyLoss" | "diceCELoss";
+  opts: Record<string, unknown>;
+  target_kind: string;
+  has_mask: boolean;
+}
+
+function findFixture(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const p = path.join(dir, "test", "golden", "losses.safetensors");
+    if (existsSync(p)) return p;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error("test/golden/losses.safetensors not found: run /usr/bin/python3 test/golden/gen_losses.py");
+    dir = up;
+  }
+}
+
+const fixture = decodeSafetensors(new Uint8Array(readFileSync(findFixture())));
+const cases = JSON.parse(fixture.metadata.cases ?? "[]") as CaseMeta[];
+
+function load(name: string): Tensor {
+  const r = fixture.tensors.get(name);
+  if (!r) throw new Error(`fixture has no tensor '${name}'`);
+  return fromRawTensor(r);
+}
+
+function raw(name: string): RawTensor {
+  const r = fixture.tensors.get(name);
+  if (!r) throw new Error(`fixture has no tensor '${name}'`);
+  return r;
+}
+
+function close(label: string, got: Tensor, want: RawTensor): void {
+  assert.deepEqual([...got.shape], want.shape, `${label}: shape`);
+  const g = got.dataSync() as Float64Array;
+  const w = want.data as Float64Array;
+  for (let i = 0; i < w.length; i++) {
+    const a = g[i] as number;
+    const b = w[i] as number;
+    assert.ok(Number.isFinite(a), `${label}: element ${i} is ${a}`);
+    assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${label}: element ${i} is ${a}, reference ${b}`);
+  }
+}
+
+const RUN: Record<CaseMeta["fn"], (logits: Tensor, target: Tensor, opts: Record<string, unknown>) => Tensor> = {
+  diceLoss: (l, t, o) => diceLoss(l, t, o as DiceLossOptions),
+  crossEntropyLoss: (l, t, o) => crossEntropyLoss(l, t, o as CrossEntropyLossOptions),
+  diceCELoss: (l, t, o) => diceCELoss(l, t, o as DiceCELossOptions),
+};
+
+describe("losses match float64 references (test/golden/losses.safetensors)", () => {
+  test("the fixture records its torch version and has cases for every loss", () => {
+    assert.match(fixture.metadata.torch_version ?? "", /^1\.13/);
+    assert.deepEqual([...new Set(cases.map((c) => c.fn))].sort(), ["crossEntropyLoss", "diceCELoss", "diceLoss"]);
+  });
+
+  for (const c of cases) {
+    test(`${c.fn}: ${c.key}`, () => {
+      expectNoLeak(() =>
+        tidy(() => {
+          const logits = load(`${c.key}/logits`).setRequiresGrad(true);
+          const target = load(`${c.key}/target`);
+          const opts = c.has_mask ? { ...c.opts, mask: load(`${c.key}/mask`) } : c.opts;
+          const loss = RUN[c.fn](logits, target, opts);
+          close("loss", loss, raw(`${c.key}/loss`));
+          const [g] = grad([loss.sum()], [logits], { allowUnused: true });
+          close("gradient", g ?? logits.mul(0), raw(`${c.key}/grad`));
+        }),
+      );
+    });
+  }
+});

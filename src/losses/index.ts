@@ -1,0 +1,5 @@
+// The losses layer's public door (L3): segmentation losses composed from tensor ops, each as a
+// function with a typed options object and a class holding fixed options.
+export { diceLoss, DiceLoss, type DiceLossOptions, type DiceActivation } from "./dice.js";
+export { crossEntropyLoss, CrossEntropyLoss, type CrossEntropyLossOptions } from "./cross-entropy.js";
+export { diceCELoss, diceCELossTerms, DiceCELoss, type DiceCELossOptions, type DiceCETerms } from "./dice-ce.js";
