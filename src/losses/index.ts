@@ -3,3 +3,5 @@
 export { diceLoss, DiceLoss, type DiceLossOptions, type DiceActivation } from "./dice.js";
 export { crossEntropyLoss, CrossEntropyLoss, type CrossEntropyLossOptions } from "./cross-entropy.js";
 export { diceCELoss, diceCELossTerms, DiceCELoss, type DiceCELossOptions, type DiceCETerms } from "./dice-ce.js";
+// Semi-supervised losses, pseudo-labels, copy-paste and schedules (see semi/README.md).
+export * from "./semi/index.js";

@@ -18,3 +18,4 @@ export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from "./clip-gr
 export * from "./optim/index.js";
 export * from "./state/index.js";
 export * from "./networks/index.js";
+export * from "./heads/index.js";
