@@ -5,3 +5,5 @@ export { crossEntropyLoss, CrossEntropyLoss, type CrossEntropyLossOptions } from
 export { diceCELoss, diceCELossTerms, DiceCELoss, type DiceCELossOptions, type DiceCETerms } from "./dice-ce.js";
 // Semi-supervised losses, pseudo-labels, copy-paste and schedules (see semi/README.md).
 export * from "./semi/index.js";
+// Weak supervision from 3-D boxes (projection, pairwise, contrastive-head and shape-prior terms).
+export * from "./box/index.js";
