@@ -1,5 +1,5 @@
 // The io layer's public door: medical image formats <-> Volume. Pure TypeScript; the node-only
-// file helpers (readNifti, writeNifti, decodeNiftiAsync) import Node built-ins lazily.
+// file helpers (readNifti, writeNifti, decodeNiftiAsync, readNiftiGeometry) import Node built-ins lazily.
 export { FormatError, type FormatErrorInfo } from "./errors.js";
 export * from "./nifti/index.js";
 // DICOM series -> Volume and label map -> DICOM SEG (src/io/dicom; readDicomSeries/writeDicomSeg/readDicomSeg are node-only).

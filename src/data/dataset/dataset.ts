@@ -2,13 +2,12 @@
 // for structure (every listed file exists, labelled cases have labels) when opened. Voxel-level
 // integrity (geometry, values, NaN) is `labelwise check`'s job; opening stays cheap.
 import path from "node:path";
-import { readNifti, type NiftiReadOptions } from "../../io/index.js";
+import { readNifti, readNiftiGeometry, type NiftiReadOptions } from "../../io/index.js";
 import type { Volume } from "../../volume/index.js";
 import { DatasetError } from "../errors.js";
 import { readBoxFile, validateBoxes, type BoxValidationOptions, type ResolvedBox } from "./boxes.js";
 import { assertSupportedFileEnding, channelNames, readDatasetJson, type DatasetJson } from "./dataset-json.js";
 import { scanLayout } from "./layout.js";
-import { readNiftiGeometry } from "./nifti-header.js";
 import { annotationOf, readManifest, type Annotation, type Manifest } from "./manifest.js";
 import { formatProblem, type Problem } from "./problem.js";
 import type { SplitCase } from "./splits.js";

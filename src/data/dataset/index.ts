@@ -49,7 +49,8 @@ export {
   type Grid,
   type BoxValidationOptions,
 } from "./boxes.js";
-export { readNiftiGeometry, type NiftiGeometry } from "./nifti-header.js";
+// The header-only read lives in the io layer; re-exported for callers that import it from data (src/server).
+export { readNiftiGeometry, type NiftiGeometry } from "../../io/index.js";
 export { mulberry32, uniformInt, shuffled, deriveSeed, type Prng } from "./prng.js";
 export {
   SplitsSchema,

@@ -9,7 +9,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { readNifti, writeNifti } from "../../io/index.js";
+import { readNifti, readNiftiGeometry, writeNifti } from "../../io/index.js";
 import { writeFileAtomic, writeJsonAtomic } from "../../util/index.js";
 import { Volume } from "../../volume/index.js";
 import { mapPool } from "../_internal/pool.js";
@@ -17,7 +17,6 @@ import { ConfigError } from "../errors.js";
 import { DATASET_JSON, DatasetJsonSchema, type DatasetJson } from "./dataset-json.js";
 import { readJsonFile, parseWith } from "./json-file.js";
 import { channelFileName } from "./layout.js";
-import { readNiftiGeometry } from "./nifti-header.js";
 
 /** zod schema of an MSD dataset.json (unknown keys tolerated, as in the published tasks). */
 export const MsdJsonSchema = z
