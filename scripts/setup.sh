@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(libtorch-dev libopenblas0-openmp python3 python3-numpy python3-nibabel python3-scipy python3-pydicom chromium g++ make)
+SYSTEM_PACKAGES=(libtorch-dev libopenblas0-openmp python3 python3-numpy python3-nibabel python3-scipy python3-pydicom chromium fonts-dejavu-core g++ make)
 # Set LABELWISE_WITH_PYTORCH=1 to also install the PyTorch reference (goldens, benchmarks).
 if [ "${LABELWISE_WITH_PYTORCH:-0}" = "1" ]; then SYSTEM_PACKAGES+=(python3-torch); fi
 

@@ -14,6 +14,14 @@ export async function run(argv: readonly string[]): Promise<number> {
     .showHelpAfterError();
   program.addCommand(infoCommand());
   program.addCommand(checkCommand());
+  program.addCommand((await import("./plan.js")).planCommand());
+  program.addCommand((await import("./train.js")).trainCommand());
+  program.addCommand((await import("./predict.js")).predictCommand());
+  program.addCommand((await import("./evaluate.js")).evaluateCommand());
+  program.addCommand((await import("./serve.js")).serveCommand());
+  // Subcommands do not inherit these from the program: without them a bad argument to a
+  // subcommand would exit the process instead of returning its code from run().
+  for (const command of program.commands) command.exitOverride().showHelpAfterError();
   try {
     await program.parseAsync([...argv]);
     return 0;
