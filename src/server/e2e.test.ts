@@ -1,0 +1,233 @@
+// End-to-end: the built page in Debian's headless Chromium (playwright-core, no browser download)
+// against a real server on 127.0.0.1 over a phantom dataset, with the fake job command standing in
+// for training and prediction. Screenshots of the main views land in test-artifacts/web/ and must
+// not be blank.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { BrowserContext, Page } from "playwright-core";
+import { readManifest } from "../data/index.js";
+import { createServer, type LabelwiseServer } from "./index.js";
+import { defaultWebRoot } from "./static-files.js";
+import { fakeCommands, makeTestDataset, type TestDataset } from "./_testing/fixtures.js";
+import { decodePng, pixelDifference, pixelStats } from "./_testing/png.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+/** The loss chart with at least two points. */
+const LOSS_CURVE = '[data-testid=loss-chart][data-points]:not([data-points="0"]):not([data-points="1"])';
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const artifacts = path.join(repoRoot, "test-artifacts", "web");
+const skip = !existsSync(CHROMIUM)
+  ? `Debian's Chromium is not installed (${CHROMIUM}); install it with: apt-get install -y chromium`
+  : !existsSync(path.join(defaultWebRoot(), "index.html"))
+    ? "the page is not built (dist/web/index.html missing): run npm run build:web"
+    : false;
+
+describe("web page end to end (headless Chromium)", { skip }, () => {
+  let ds: TestDataset;
+  let server: LabelwiseServer;
+  let url: string;
+  let ctx: BrowserContext;
+  let page: Page;
+  let userDir: string;
+  const errors: string[] = [];
+
+  before(async () => {
+    ds = await makeTestDataset();
+    server = await createServer({
+      dataset: ds.root,
+      commandFor: fakeCommands({ interval: 120, epochs: 6, datasetRoot: ds.root }),
+      strategies: ["supervised", "box"],
+      jobPollMs: 50,
+    });
+    url = await server.listen(0, "127.0.0.1");
+    await mkdir(artifacts, { recursive: true });
+    // The folder is test output: keep it out of git even where .gitignore does not list it.
+    await writeFile(path.join(repoRoot, "test-artifacts", ".gitignore"), "*\n");
+    userDir = await mkdtemp(path.join(tmpdir(), "labelwise-chromium-"));
+    const { chromium } = await import("playwright-core");
+    ctx = await chromium.launchPersistentContext(userDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    page = await ctx.newPage();
+    page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(`console: ${m.text()}`);
+    });
+  });
+
+  after(async () => {
+    await ctx?.close();
+    await server?.close({ killJobs: true });
+    await ds?.cleanup();
+    if (userDir) await rm(userDir, { recursive: true, force: true });
+  });
+
+  const stats = (png: Buffer) => pixelStats(decodePng(png));
+  const difference = (a: Buffer, b: Buffer) => pixelDifference(decodePng(a), decodePng(b));
+
+  async function shot(name: string, selector = "#stage"): Promise<Buffer> {
+    await page.waitForTimeout(300);
+    const png = await page.locator(selector).screenshot({ path: path.join(artifacts, name) });
+    const s = stats(png);
+    assert.ok(s.std > 8 && s.colours > 20, `${name} looks blank: ${JSON.stringify(s)}`);
+    return png;
+  }
+
+  async function tile(axCorSag: number): Promise<{ left: number; top: number; width: number; height: number }> {
+    const tiles = (await page.evaluate(() => (globalThis as unknown as { labelwise: { tiles(): unknown[] } }).labelwise.tiles())) as {
+      axCorSag: number;
+      left: number;
+      top: number;
+      width: number;
+      height: number;
+    }[];
+    const t = tiles.find((x) => x.axCorSag === axCorSag);
+    assert.ok(t, `no tile ${axCorSag} on screen`);
+    const canvas = (await page.locator("#gl").boundingBox())!;
+    return { left: canvas.x + t.left, top: canvas.y + t.top, width: t.width, height: t.height };
+  }
+
+  async function drag(from: [number, number], to: [number, number]): Promise<void> {
+    await page.mouse.move(from[0], from[1]);
+    await page.mouse.down();
+    await page.mouse.move(to[0], to[1], { steps: 8 });
+    await page.mouse.up();
+  }
+
+  async function openCase(id: string): Promise<void> {
+    await page.locator(`[data-testid=case-row][data-case="${id}"]`).click();
+    await page.waitForSelector(`body[data-loaded-case="${id}"]`);
+  }
+
+  const boxFile = async (id: string) => JSON.parse(await readFile(path.join(ds.root, "boxes", `${id}.json`), "utf8"));
+
+  test("the token URL opens the page, then leaves the address bar; the first case shows with its overlays and metrics", async () => {
+    await page.goto(url);
+    await page.waitForSelector("body[data-ready='1']", { timeout: 30_000 });
+    assert.doesNotMatch(page.url(), /token=/);
+    const cookies = await ctx.cookies();
+    assert.ok(cookies.some((c) => c.name.startsWith("labelwise_") && c.httpOnly && c.sameSite === "Strict"));
+    await page.waitForSelector(`body[data-loaded-case="${ds.ids[0]}"]`);
+    assert.equal(await page.locator("[data-testid=case-row]").count(), 4);
+    await page.waitForSelector("[data-testid=metrics-table]");
+    assert.match(await page.locator("[data-testid=metrics-table]").innerText(), /1\.000/);
+    const withOverlays = await shot("01-all-views-overlays.png");
+    await page.locator("[data-testid=show-label]").uncheck();
+    await page.locator("[data-testid=show-prediction]").uncheck();
+    const without = await shot("02-all-views-no-overlay.png");
+    const d = await difference(withOverlays, without);
+    assert.ok(d > 0.005, `label/prediction overlays change the picture (${(d * 100).toFixed(2)}% of pixels)`);
+    await page.locator("[data-testid=show-label]").check();
+    await page.locator("[data-testid=show-prediction]").check();
+  });
+
+  test("each main view renders (axial, coronal, sagittal, 3D)", async () => {
+    for (const [view, file] of [
+      ["axial", "03-axial.png"],
+      ["coronal", "03-coronal.png"],
+      ["sagittal", "03-sagittal.png"],
+      ["render", "03-3d.png"],
+    ] as const) {
+      await page.locator(`[data-testid=view-${view}]`).click();
+      await shot(file);
+    }
+    await page.locator("[data-testid=view-multi]").click();
+  });
+
+  test("draw a box on the axial view, set its third extent on the coronal view, drag an edge, save: the box file is on disk", async () => {
+    const id = ds.ids[2]!;
+    await openCase(id);
+    await page.locator("[data-testid=mode-box]").click();
+    const organ = await page.locator("[data-testid=organ]").inputValue();
+    const ax = await tile(0);
+    await drag([ax.left + 0.3 * ax.width, ax.top + 0.3 * ax.height], [ax.left + 0.6 * ax.width, ax.top + 0.65 * ax.height]);
+    const row = page.locator(`[data-testid=box-row][data-organ="${organ}"]`);
+    assert.doesNotMatch(await row.innerText(), /no box/);
+    const co = await tile(1);
+    await drag([co.left + 0.12 * co.width, co.top + 0.15 * co.height], [co.left + 0.7 * co.width, co.top + 0.85 * co.height]);
+    const beforeEdit = await row.innerText();
+    // Drag the right edge of the box on the axial view further right.
+    const rect = ((await page.evaluate((o) => (globalThis as unknown as { labelwise: { boxRects(l: string): unknown[] } }).labelwise.boxRects(o), organ)) as {
+      axCorSag: number;
+      left: number;
+      top: number;
+      right: number;
+      bottom: number;
+    }[]).find((r) => r.axCorSag === 0)!;
+    assert.ok(rect, "the box crosses the axial slice");
+    const canvas = (await page.locator("#gl").boundingBox())!;
+    const [ex, ey] = [canvas.x + rect.right, canvas.y + (rect.top + rect.bottom) / 2];
+    await drag([ex, ey], [ex + 0.12 * ax.width, ey]);
+    assert.notEqual(await row.innerText(), beforeEdit, "dragging the edge changed the box");
+    await shot("04-boxes-drawn.png");
+    await page.locator("[data-testid=save-boxes]").click();
+    await page.waitForSelector("[data-testid=box-status][data-saved]");
+    const file = await boxFile(id);
+    assert.equal(file.format, "labelwise-boxes");
+    assert.equal(file.boxes.length, 1);
+    const b = file.boxes[0];
+    assert.equal(b.label, organ);
+    assert.equal(b.value, 1);
+    for (let a = 0; a < 3; a++) assert.ok(b.voxel.min[a] < b.voxel.max[a], `axis ${a}: ${JSON.stringify(b.voxel)}`);
+    assert.ok(b.voxel.max[2] - b.voxel.min[2] > 1, `the coronal drag set the third (k) extent: ${JSON.stringify(b.voxel)}`);
+    assert.ok(b.world && b.world.min.length === 3, "world corners were computed by the server");
+    assert.equal((await readManifest(ds.root))?.cases[id]?.annotation, "boxes", "an unlabelled case with boxes is box-annotated");
+    await page.waitForSelector(`[data-testid=case-row][data-case="${id}"] .b-boxes`);
+    await page.locator("[data-testid=mode-navigate]").click();
+  });
+
+  test("start a short training: progress and a loss curve stream in; then predict this case and see the overlay and metrics", async () => {
+    await page.locator("[data-testid=epochs]").fill("6");
+    await page.locator("[data-testid=strategy]").selectOption("box");
+    await page.locator("[data-testid=start-train]").click();
+    await page.waitForSelector('[data-testid=job-progress][data-progress]:not([data-progress="0"])', { state: "attached", timeout: 20_000 });
+    await page.waitForSelector(LOSS_CURVE, { timeout: 20_000 });
+    await page.waitForSelector("[data-testid=job-row][data-status=succeeded]", { timeout: 20_000 });
+    await shot("05-training-job.png", "aside.side");
+
+    const id = ds.ids[1]!;
+    await openCase(id);
+    assert.equal(await page.locator(`[data-testid=case-row][data-case="${id}"] .b-predicted`).count(), 0);
+    const before = await page.locator("#stage").screenshot();
+    await page.locator("[data-testid=scope]").selectOption("case");
+    await page.waitForSelector("[data-testid=model] option", { state: "attached" });
+    await page.locator("[data-testid=start-predict]").click();
+    await page.waitForSelector(`[data-testid=case-row][data-case="${id}"] .b-predicted`, { timeout: 20_000 });
+    await page.waitForSelector("[data-testid=metrics-table]", { timeout: 20_000 });
+    const after = await shot("06-predicted-overlay.png");
+    await page.locator("[data-testid=show-label]").uncheck();
+    const predictionOnly = await shot("07-prediction-only.png");
+    await page.locator("[data-testid=show-prediction]").uncheck();
+    const none = await page.locator("#stage").screenshot();
+    assert.ok((difference(predictionOnly, none)) > 0.005, "the prediction overlay is visible");
+    assert.ok((difference(before, after)) >= 0, "");
+    await page.locator("[data-testid=show-label]").check();
+    await page.locator("[data-testid=show-prediction]").check();
+  });
+
+  test("after a reload the jobs are still listed and the loss curve comes back", async () => {
+    await page.reload();
+    await page.waitForSelector("body[data-ready='1']");
+    assert.ok((await page.locator("[data-testid=job-row]").count()) >= 2);
+    await page.locator("[data-testid=job-row]").last().click();
+    await page.waitForSelector(LOSS_CURVE, { timeout: 10_000 });
+    assert.deepEqual(errors, [], "no page errors");
+  });
+});
