@@ -42,12 +42,13 @@ count of LiteralVNet with 16 filters, 1 input channel and 2 classes).
 import json
 import math
 import os
-import struct
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from golden_io import write_safetensors
 
 SCRIPT = "test/golden/gen_networks.py"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "networks.safetensors")
@@ -473,28 +474,6 @@ CASES = [
 # ------------------------------------------------------------------------------------------------
 # Fixture writing
 # ------------------------------------------------------------------------------------------------
-
-ST_DTYPE = {torch.float32: "F32", torch.int64: "I64", torch.int8: "I8"}
-
-
-def write_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": ST_DTYPE[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    js = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    js += b" " * ((8 - (len(js) + 8) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(js)))
-        f.write(js)
-        for b in blobs:
-            f.write(b)
-    return 8 + len(js) + offset
-
 
 def quantise(t):
     """(int8 values, exponent e) with t ~= q * 2^-e exactly representable in float32."""

@@ -24,12 +24,13 @@ The output is deterministic: same torch build, same bytes.
 import json
 import math
 import os
-import struct
 import sys
 import zlib
 
 import torch
 import torch.nn.functional as F
+
+from golden_io import write_safetensors
 
 SCRIPT = "test/golden/gen_ops.py"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.safetensors")
@@ -633,50 +634,6 @@ neighbours_case("with kernel 3, dilation 2 and the centre", (1, 1, 3, 4, 5), 3, 
 neighbours_case("with kernel 5", (1, 1, 3, 3, 4), 5, 1, False)
 case("neighbourOffsets", "with kernel 3", lambda: torch.tensor(offsets(3, 1, False), dtype=torch.int64))
 case("neighbourOffsets", "with kernel 3, dilation 2 and the centre", lambda: torch.tensor(offsets(3, 2, True), dtype=torch.int64))
-
-# ------------------------------------------------------------------------------------------------
-# Writing the safetensors file by hand (8-byte LE header length, JSON header, raw LE data)
-# ------------------------------------------------------------------------------------------------
-
-ST_DTYPE = {
-    torch.float32: "F32",
-    torch.float64: "F64",
-    torch.float16: "F16",
-    torch.int64: "I64",
-    torch.int32: "I32",
-    torch.int16: "I16",
-    torch.int8: "I8",
-    torch.uint8: "U8",
-    torch.bool: "BOOL",
-}
-
-
-def tensor_bytes(t):
-    t = t.detach().contiguous().cpu()
-    if t.dtype == torch.bool:
-        t = t.to(torch.uint8)
-    arr = t.numpy()
-    return arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
-
-
-def write_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    blobs = []
-    offset = 0
-    for name in sorted(tensors):
-        t = tensors[name]
-        data = tensor_bytes(t)
-        header[name] = {"dtype": ST_DTYPE[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    js = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    js += b" " * ((8 - (len(js) + 8) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(js)))
-        f.write(js)
-        for b in blobs:
-            f.write(b)
-    return 8 + len(js) + offset
 
 
 def main():

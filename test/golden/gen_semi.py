@@ -37,13 +37,14 @@ object of per-case settings (options in the TypeScript names).
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
 import scipy.ndimage as ndi
 import torch
 import torch.nn.functional as F
+
+from golden_io import write_safetensors
 
 SCRIPT = "test/golden/gen_semi.py"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "semi.safetensors")
@@ -444,27 +445,6 @@ cps_case("cps/binary", 2)
 cps_case("cps/three-class", 3)
 bcp_case("bcp/default")
 lcc_case("lcc/three-class")
-
-ST_DTYPE = {torch.float64: "F64", torch.int64: "I64", torch.uint8: "U8"}
-
-
-def write_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": ST_DTYPE[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    js = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    js += b" " * ((8 - (len(js) + 8) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(js)))
-        f.write(js)
-        for b in blobs:
-            f.write(b)
-    return 8 + len(js) + offset
 
 
 def main():
