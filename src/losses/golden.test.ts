@@ -8,6 +8,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type RawTensor, type Tensor, decodeSafetensors, expectNoLeak, fromRawTensor, grad, tidy } from "../tensor/index.js";
 import { type CrossEntropyLossOptions, type DiceCELossOptions, type DiceLossOptions, crossEntropyLoss, diceCELoss, diceLoss } from "./index.js";
+import { loadGoldenFixture } from "../tensor/_testing/golden-fixture.js";
 
 interface CaseMeta {
   key: string;
@@ -17,30 +18,12 @@ interface CaseMeta {
   has_mask: boolean;
 }
 
-function findFixture(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = path.join(dir, "test", "golden", "losses.safetensors");
-    if (existsSync(p)) return p;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error("test/golden/losses.safetensors not found: run /usr/bin/python3 test/golden/gen_losses.py");
-    dir = up;
-  }
-}
-
-const fixture = decodeSafetensors(new Uint8Array(readFileSync(findFixture())));
-const cases = JSON.parse(fixture.metadata.cases ?? "[]") as CaseMeta[];
+const fixture = loadGoldenFixture("losses.safetensors", "gen_losses.py");
+const cases = fixture.cases<CaseMeta[]>();
+const raw = fixture.raw;
 
 function load(name: string): Tensor {
-  const r = fixture.tensors.get(name);
-  if (!r) throw new Error(`fixture has no tensor '${name}'`);
-  return fromRawTensor(r);
-}
-
-function raw(name: string): RawTensor {
-  const r = fixture.tensors.get(name);
-  if (!r) throw new Error(`fixture has no tensor '${name}'`);
-  return r;
+  return fromRawTensor(raw(name));
 }
 
 function close(label: string, got: Tensor, want: RawTensor): void {

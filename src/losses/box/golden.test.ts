@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type RawTensor, type Tensor, decodeSafetensors, expectNoLeak, fromRawTensor, grad, setNumThreads, tidy } from "../../tensor/index.js";
 import { type PairwiseLossOptions, boxAreaLoss, chamferDistance, pairwiseLoss, projectionLoss, supConLoss } from "./index.js";
+import { loadGoldenFixture } from "../../tensor/_testing/golden-fixture.js";
 
 setNumThreads(1); // tiny tensors: intra-op threads only add hand-offs
 
@@ -18,25 +19,9 @@ interface CaseMeta {
   grads: string[];
 }
 
-function findFixture(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = path.join(dir, "test", "golden", "box.safetensors");
-    if (existsSync(p)) return p;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error("test/golden/box.safetensors not found: run /usr/bin/python3 test/golden/gen_box.py");
-    dir = up;
-  }
-}
-
-const fixture = decodeSafetensors(new Uint8Array(readFileSync(findFixture())));
-const cases = JSON.parse(fixture.metadata.cases ?? "[]") as CaseMeta[];
-
-function raw(name: string): RawTensor {
-  const r = fixture.tensors.get(name);
-  if (!r) throw new Error(`fixture has no tensor '${name}'`);
-  return r;
-}
+const fixture = loadGoldenFixture("box.safetensors", "gen_box.py");
+const cases = fixture.cases<CaseMeta[]>();
+const raw = fixture.raw;
 
 function close(label: string, got: Tensor, want: RawTensor): void {
   assert.deepEqual([...got.shape], want.shape, `${label}: shape`);

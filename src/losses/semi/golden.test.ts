@@ -24,31 +24,16 @@ import {
   unionPseudoLabels,
   verificationLoss,
 } from "./index.js";
+import { loadGoldenFixture } from "../../tensor/_testing/golden-fixture.js";
 
 // Tiny tensors: intra-op threads only add hand-offs (tens of ms per call on a busy machine).
 setNumThreads(1);
 
 type Meta = Record<string, unknown> & { kind: string };
 
-function findFixture(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = path.join(dir, "test", "golden", "semi.safetensors");
-    if (existsSync(p)) return p;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error("test/golden/semi.safetensors not found: run /usr/bin/python3 test/golden/gen_semi.py");
-    dir = up;
-  }
-}
-
-const fixture = decodeSafetensors(new Uint8Array(readFileSync(findFixture())));
-const cases = JSON.parse(fixture.metadata.cases ?? "{}") as Record<string, Meta>;
-
-function raw(name: string): RawTensor {
-  const r = fixture.tensors.get(name);
-  if (!r) throw new Error(`fixture has no tensor '${name}'`);
-  return r;
-}
+const fixture = loadGoldenFixture("semi.safetensors", "gen_semi.py");
+const cases = fixture.cases<Record<string, Meta>>();
+const raw = fixture.raw;
 
 const load = (name: string): Tensor => fromRawTensor(raw(name));
 const leaf = (name: string): Tensor => load(name).setRequiresGrad(true);
@@ -101,7 +86,7 @@ const RUN: Record<string, (key: string, meta: Meta) => void> = {
     });
     try {
       const prefix = `${key}/state/`;
-      const state = new Map([...fixture.tensors.keys()].filter((k) => k.startsWith(prefix)).map((k) => [k.slice(prefix.length), load(k)]));
+      const state = new Map(fixture.names().filter((k) => k.startsWith(prefix)).map((k) => [k.slice(prefix.length), load(k)]));
       head.loadStateDict(state);
       const logits = leaf(`${key}/logits`);
       const out = head.forward(logits);

@@ -31,6 +31,7 @@ import {
   unetConfig,
   vnetConfig,
 } from "./index.js";
+import { loadGoldenFixture } from "../../tensor/_testing/golden-fixture.js";
 
 interface CaseMeta {
   name: string;
@@ -82,25 +83,9 @@ const CONFIGS: Record<string, NetworkConfig> = {
   }),
 };
 
-function findFixture(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = path.join(dir, "test", "golden", "networks.safetensors");
-    if (existsSync(p)) return p;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error("test/golden/networks.safetensors not found: run /usr/bin/python3 test/golden/gen_networks.py");
-    dir = up;
-  }
-}
-
-const fixture = decodeSafetensors(new Uint8Array(readFileSync(findFixture())));
-const cases = JSON.parse(fixture.metadata.cases ?? "[]") as CaseMeta[];
-
-function raw(name: string): RawTensor {
-  const r = fixture.tensors.get(name);
-  if (!r) throw new Error(`fixture has no tensor '${name}'`);
-  return r;
-}
+const fixture = loadGoldenFixture("networks.safetensors", "gen_networks.py");
+const cases = fixture.cases<CaseMeta[]>();
+const raw = fixture.raw;
 
 /** int8 values times 2^-e as float32 (exact). */
 function dequantise(q: Tensor, e: number): Tensor {

@@ -29,6 +29,7 @@ import {
   tidy,
   type RawTensor,
 } from "../index.js";
+import { loadGoldenFixture } from "../_testing/golden-fixture.js";
 
 const {
   tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint, randperm, normal,
@@ -77,25 +78,9 @@ interface CaseMeta {
   atol?: number;
 }
 
-function findFixture(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = path.join(dir, "test", "golden", "ops.safetensors");
-    if (existsSync(p)) return p;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error("test/golden/ops.safetensors not found: run `npm run golden`");
-    dir = up;
-  }
-}
-
-const fixture = decodeSafetensors(new Uint8Array(readFileSync(findFixture())));
-const cases = JSON.parse(fixture.metadata.cases ?? "[]") as CaseMeta[];
-
-function raw(name: string): RawTensor {
-  const r = fixture.tensors.get(name);
-  if (!r) throw new Error(`fixture has no tensor '${name}'`);
-  return r;
-}
+const fixture = loadGoldenFixture("ops.safetensors", "gen_ops.py");
+const cases = fixture.cases<CaseMeta[]>();
+const raw = fixture.raw;
 
 // ------------------------------------------------------------------------------------------------
 // Comparison
