@@ -31,6 +31,8 @@ arch_dir="/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)"
 if [ -e "$arch_dir/openblas-openmp/libblas.so.3" ] && [ "$(id -u)" = "0" ]; then
   update-alternatives --quiet --set "libblas.so.3-$(basename "$arch_dir")" "$arch_dir/openblas-openmp/libblas.so.3" || true
   update-alternatives --quiet --set "liblapack.so.3-$(basename "$arch_dir")" "$arch_dir/openblas-openmp/liblapack.so.3" || true
+  # The OpenMP libblas.so.3 finds libopenblas.so.0 through the system directory: pin it too.
+  update-alternatives --quiet --set "libopenblas.so.0-$(basename "$arch_dir")" "$arch_dir/openblas-openmp/libopenblas.so.0" 2>/dev/null || true
 fi
 
 npm ci --no-audit --no-fund

@@ -7,6 +7,9 @@ mirrors bench/engine/unet.ts (the labelwise side): same shapes and the same ops,
 """
 import argparse
 import json
+import math
+import os
+import re
 import resource
 import sys
 import time
@@ -58,6 +61,47 @@ class UNet3d(nn.Module):
         return self.head(x)
 
 
+def loaded_blas() -> list:
+    """Real paths of the BLAS/LAPACK libraries mapped into this process (which BLAS torch really uses)."""
+    libs = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                at = line.find("/")
+                if at >= 0:
+                    file = line[at:].strip()
+                    if re.search(r"blas|lapack|mkl", file.rsplit("/", 1)[-1], re.I):
+                        libs.add(file)
+    except OSError:
+        pass
+    return sorted(libs)
+
+
+def cpu_ticks():
+    """Cumulative (busy, total) CPU ticks of the whole machine, or None without /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def own_cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def background_share(before, after, own_seconds: float) -> float:
+    """Share of the machine's CPUs that other processes used between two cpu_ticks() (NaN if unknown)."""
+    if before is None or after is None or after[1] <= before[1]:
+        return float("nan")
+    busy = (after[0] - before[0]) / 100.0  # USER_HZ
+    total = (after[1] - before[1]) / 100.0
+    return max(0.0, busy - own_seconds) / total
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", choices=["train", "infer"], required=True)
@@ -98,25 +142,33 @@ def main() -> None:
                 logits = model(x)
                 return float(logits[0, 0, 0, 0, 0])
 
-    values, times = [], []
+    values, times, background = [], [], []
     for i in range(a.warmup + a.steps):
+        cpu0, ticks0 = own_cpu(), cpu_ticks()
         t0 = time.perf_counter()
         v = step()
         dt = time.perf_counter() - t0
+        other = background_share(ticks0, cpu_ticks(), own_cpu() - cpu0)
         values.append(v)
         if i >= a.warmup:
             times.append(dt)
+            background.append(other)
 
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     out = {
         "side": "pytorch",
         "mode": a.mode,
         "shape": list(shape),
         "threads": torch.get_num_threads(),
         "times": times,
+        "background": [None if math.isnan(b) else b for b in background],
         "values": values,
-        "maxRssKiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxRssKiB": usage.ru_maxrss,
+        "nice": os.nice(0),
+        "cpuSeconds": usage.ru_utime + usage.ru_stime,
         "setupRssKiB": rss_before,
         "torchVersion": torch.__version__,
+        "blas": loaded_blas(),
     }
     sys.stdout.write(json.dumps(out) + "\n")
 

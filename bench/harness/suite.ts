@@ -1,0 +1,23 @@
+// The contract between bench/main.ts and a benchmark suite.
+
+export interface SuiteOptions {
+  /** A short run (fewer rounds and steps, small rows first). */
+  quick: boolean;
+  /** Run only these rows (the report still merges every saved part). */
+  only: readonly string[];
+  /** Re-run parts that are already saved. */
+  fresh: boolean;
+  /** Override the number of rounds per row. */
+  rounds: number | undefined;
+  /** The repository root (where bench/results/ lives). */
+  root: string;
+}
+
+export interface Suite {
+  readonly name: string;
+  readonly description: string;
+  /** Row names accepted by --only. */
+  readonly rows: readonly string[];
+  /** Runs the suite, prints its report (RESULT line last) and returns the exit code. */
+  run(opts: SuiteOptions): Promise<number>;
+}

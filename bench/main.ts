@@ -1,0 +1,90 @@
+// Benchmark entry: `node dist/bench/main.js <suite> [--quick] [--only row[,row]] [--fresh] [--rounds N]`
+// (or `npm run bench -- <suite> ...`). Each suite saves its parts under bench/results/<suite>/ and
+// prints a Markdown report whose last line is the suite's RESULT line.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { engineSuite } from "./engine/suite.js";
+import type { Suite } from "./harness/index.js";
+
+/** Suites by name; later issues add `semi` and `box`. */
+const SUITES: ReadonlyMap<string, Suite> = new Map([[engineSuite.name, engineSuite]]);
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+function usage(): string {
+  const names = [...SUITES.values()].map((s) => `  ${s.name.padEnd(8)} ${s.description}\n           rows: ${s.rows.join(", ")}`);
+  return [
+    "usage: node dist/bench/main.js <suite> [--quick] [--only <row>[,<row>...]] [--fresh] [--rounds N]",
+    "       npm run bench -- <suite> [options]",
+    "",
+    "suites:",
+    ...names,
+    "",
+    "options:",
+    "  --quick       a short run (fewer rounds and steps)",
+    "  --only ROW    run only these rows (repeatable or comma-separated); the report merges all saved parts",
+    "  --fresh       re-run parts that are already saved instead of skipping them",
+    "  --rounds N    rounds per row (each round runs every side once, alternating the order)",
+  ].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        quick: { type: "boolean", default: false },
+        only: { type: "string", multiple: true },
+        fresh: { type: "boolean", default: false },
+        rounds: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}\n\n${usage()}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(usage());
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(`bench: give exactly one suite name. Received: ${positionals.length ? positionals.join(" ") : "none"}\n\n${usage()}`);
+    return 2;
+  }
+  const name = positionals[0] as string;
+  const suite = SUITES.get(name);
+  if (!suite) {
+    console.error(`bench: unknown suite "${name}". Known suites: ${[...SUITES.keys()].join(", ")}.\n\n${usage()}`);
+    return 2;
+  }
+  const only = (values.only ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+  const unknownRows = only.filter((r) => !suite.rows.includes(r));
+  if (unknownRows.length) {
+    console.error(`bench: suite "${name}" has no row ${unknownRows.map((r) => `"${r}"`).join(", ")}. Rows: ${suite.rows.join(", ")}.`);
+    return 2;
+  }
+  let rounds: number | undefined;
+  if (values.rounds !== undefined) {
+    rounds = Number(values.rounds);
+    if (!Number.isInteger(rounds) || rounds < 1) {
+      console.error(`bench: --rounds needs a positive integer. Received: ${values.rounds}`);
+      return 2;
+    }
+  }
+  return suite.run({ quick: values.quick ?? false, only, fresh: values.fresh ?? false, rounds, root });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(`bench: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  },
+);
