@@ -18,6 +18,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   program.addCommand((await import("./train.js")).trainCommand());
   program.addCommand((await import("./predict.js")).predictCommand());
   program.addCommand((await import("./evaluate.js")).evaluateCommand());
+  program.addCommand((await import("./demo.js")).demoCommand());
   program.addCommand((await import("./serve.js")).serveCommand());
   // Subcommands do not inherit these from the program: without them a bad argument to a
   // subcommand would exit the process instead of returning its code from run().

@@ -11,3 +11,4 @@ export { planDataset, type PlanDatasetOptions, type PlanDatasetResult } from "./
 export { foldForRun, splitsName } from "./run-splits.js";
 export { trainExperiment, type TrainExperimentOptions, type TrainExperimentResult } from "./train-experiment.js";
 export { ConfigError } from "../data/index.js";
+export { runDemo, demoSettings, DemoError, DEMO_DATASET, DEMO_MARKER, type DemoOptions, type DemoResult, type DemoSettings, type DemoEvent, type DemoStage, type ClassDice } from "./demo.js";
