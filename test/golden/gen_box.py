@@ -26,14 +26,12 @@ Layout: "<key>/<input>" inputs (logits, mask, weights, embedding, image, feature
 generator, format and "cases", a JSON list of {key, fn, opts, inputs, grads}; `opts` uses the
 TypeScript option names.
 """
-import json
 import os
-import sys
 
 import torch
 import torch.nn.functional as F
 
-from golden_io import write_safetensors
+from golden_io import write_case_fixture
 
 SCRIPT = "test/golden/gen_box.py"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "box.safetensors")
@@ -329,20 +327,7 @@ case_area("area/sigmoid_weighted", {"activation": "sigmoid", "threshold": 0.4}, 
 
 
 def main():
-    tensors, metas = {}, []
-    for meta, ts in CASES:
-        metas.append(meta)
-        tensors.update(ts)
-    metadata = {
-        "torch_version": torch.__version__,
-        "generator": SCRIPT,
-        "format": "labelwise-box-loss-goldens/1",
-        "cases": json.dumps(metas, sort_keys=True, separators=(",", ":")),
-    }
-    size = write_safetensors(OUT, tensors, metadata)
-    print(f"wrote {os.path.relpath(OUT)}: {len(metas)} cases, {len(tensors)} tensors, {size} bytes (torch {torch.__version__})")
-    if size > MAX_BYTES:
-        sys.exit(f"golden file is {size} bytes, over the {MAX_BYTES} byte budget: shrink the cases")
+    write_case_fixture(OUT, CASES, SCRIPT, "labelwise-box-loss-goldens/1", MAX_BYTES)
 
 
 if __name__ == "__main__":

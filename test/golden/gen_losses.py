@@ -21,14 +21,12 @@ Layout: "<key>/logits", "<key>/target", optionally "<key>/mask", then "<key>/los
 "<key>/grad". __metadata__: torch_version, generator, format and "cases", a JSON list of
 {key, fn, opts, target_kind, has_mask}; `opts` uses the TypeScript option names.
 """
-import json
 import os
-import sys
 
 import torch
 import torch.nn.functional as F
 
-from golden_io import write_safetensors
+from golden_io import write_case_fixture
 
 SCRIPT = "test/golden/gen_losses.py"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "losses.safetensors")
@@ -274,20 +272,7 @@ case("dice+ce every voxel ignored", "diceCELoss", opts={"ignoreIndex": 255}, edi
 
 
 def main():
-    tensors, metas = {}, []
-    for meta, ts in CASES:
-        metas.append(meta)
-        tensors.update(ts)
-    metadata = {
-        "torch_version": torch.__version__,
-        "generator": SCRIPT,
-        "format": "labelwise-loss-goldens/1",
-        "cases": json.dumps(metas, sort_keys=True, separators=(",", ":")),
-    }
-    size = write_safetensors(OUT, tensors, metadata)
-    print(f"wrote {os.path.relpath(OUT)}: {len(metas)} cases, {len(tensors)} tensors, {size} bytes (torch {torch.__version__})")
-    if size > MAX_BYTES:
-        sys.exit(f"golden file is {size} bytes, over the {MAX_BYTES} byte budget: shrink the cases")
+    write_case_fixture(OUT, CASES, SCRIPT, "labelwise-loss-goldens/1", MAX_BYTES)
 
 
 if __name__ == "__main__":

@@ -46,3 +46,25 @@ def write_safetensors(path, tensors, metadata):
         for b in blobs:
             f.write(b)
     return 8 + len(js) + offset
+
+
+def write_case_fixture(out, cases, script, fmt, max_bytes):
+    """Writes a fixture from (meta, tensors) cases with the torch version, generator and the cases'
+    metadata in its header, prints a summary and fails when it is over the size budget."""
+    import os
+    import sys
+
+    tensors, metas = {}, []
+    for meta, ts in cases:
+        metas.append(meta)
+        tensors.update(ts)
+    metadata = {
+        "torch_version": torch.__version__,
+        "generator": script,
+        "format": fmt,
+        "cases": json.dumps(metas, sort_keys=True, separators=(",", ":")),
+    }
+    size = write_safetensors(out, tensors, metadata)
+    print(f"wrote {os.path.relpath(out)}: {len(metas)} cases, {len(tensors)} tensors, {size} bytes (torch {torch.__version__})")
+    if size > max_bytes:
+        sys.exit(f"golden file is {size} bytes, over the {max_bytes} byte budget: shrink the cases")
