@@ -33,7 +33,7 @@ const TARGET = { time: 1.05, memory: 1.1 };
 // bounded time) for a quiet machine; after the last retry the least disturbed attempt is kept.
 const CLEAN_STEP = 0.1;
 const PATIENCE: Readonly<Record<Profile, { retries: number; quietWaitMs: number }>> = {
-  full: { retries: 2, quietWaitMs: 300_000 },
+  full: { retries: 2, quietWaitMs: 120_000 },
   quick: { retries: 1, quietWaitMs: 20_000 },
 };
 // Workers run at a raised priority where allowed (root), so that other work on a shared machine
