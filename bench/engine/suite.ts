@@ -34,7 +34,7 @@ const TARGET = { time: 1.05, memory: 1.1 };
 const CLEAN_STEP = 0.1;
 const PATIENCE: Readonly<Record<Profile, { retries: number; quietWaitMs: number }>> = {
   full: { retries: 2, quietWaitMs: 120_000 },
-  quick: { retries: 1, quietWaitMs: 20_000 },
+  quick: { retries: 1, quietWaitMs: 10_000 },
 };
 // Workers run at a raised priority where allowed (root), so that other work on a shared machine
 // disturbs them less; both sides get the same. Without permission `nice` runs them unchanged.
@@ -362,6 +362,15 @@ function report(store: PartStore<Part>, profile: Profile, machine: MachineInfo):
       );
     }
   }
+  // Same seed, same parameter order and PyTorch's init: both sides compute the same numbers.
+  const agreement = summaries.map((s) => {
+    const r = s.part.rounds[0] as Round;
+    const a = r.labelwise.values;
+    const b = r.pytorch.values;
+    const diff = Math.max(...a.map((v, i) => Math.abs(v - (b[i] ?? Number.NaN))));
+    return `${s.row} ${diff === 0 ? "identical" : `max |Δ| ${diff.toExponential(1)}`}`;
+  });
+  if (agreement.length) notes.push(`- outputs (loss per step, or the first logit), labelwise vs PyTorch: ${agreement.join(", ")}.`);
   const setup = summaries.map((s) => `${s.row} ${formatMiB(s.setupRss.labelwise)} / ${formatMiB(s.setupRss.pytorch)}`).join(", ");
   if (setup) notes.push(`- RSS after setup (runtime loaded, model and batch built, before the first step), labelwise / PyTorch: ${setup}.`);
   const get = (row: string) => summaries.find((s) => s.row === row);

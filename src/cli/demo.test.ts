@@ -16,11 +16,11 @@ const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], {
 after(async () => rm(work, { recursive: true, force: true }));
 
 /**
- * Mean Dice the quick demo must beat. Measured on 2 cores (--threads 2): 0.88 with seed 0, and
- * 0.77–0.90 over seeds 0–11 (TODO floor numbers are filled in from the measurements). Flipping the
- * working predictions along x, y or z scores 0.17–0.41, and shifting them by two voxels 0.68.
+ * Mean Dice the quick demo must beat. Measured here (2 cores, --threads 2): 0.935 with seed 0, the
+ * same on every run; 0.77–0.94 over seeds 0–11. The seed-0 predictions flipped along x, y or z score
+ * 0.17–0.42, with x and y swapped 0.37, shifted by two voxels along x 0.68 — all below the floor.
  */
-const DICE_FLOOR = 0.7;
+const DICE_FLOOR = 0.72;
 
 test("labelwise demo --help describes its options", () => {
   const r = cli("demo", "--help");
@@ -28,13 +28,16 @@ test("labelwise demo --help describes its options", () => {
   for (const o of ["--out", "--seed", "--threads", "--quick"]) assert.ok(r.stdout.includes(o), o);
 });
 
-test("labelwise demo --quick runs the whole pipeline and prints Dice and paths that exist", () => {
+test("labelwise demo --quick runs the whole pipeline and prints Dice and paths that exist", (t) => {
   const out = path.join(work, "demo");
   const started = Date.now();
   const r = cli("demo", "--quick", "--out", out, "--seed", "0", "--threads", "2");
   const seconds = (Date.now() - started) / 1000;
   assert.equal(r.status, 0, `exit ${r.status}\n${r.stderr.slice(-3000)}`);
-  assert.ok(seconds < 90, `the quick demo took ${seconds.toFixed(0)} s`);
+  // About 30-40 s on 2 cores; the bound only catches a quick run that is not quick (the full demo
+  // takes 5-6 minutes), with room for a machine busy with other work.
+  t.diagnostic(`quick demo: ${seconds.toFixed(1)} s`);
+  assert.ok(seconds < 180, `the quick demo took ${seconds.toFixed(0)} s`);
 
   // Progress on a pipe: JSON lines, the trainer's events and the demo's stages.
   const events = r.stderr.trim().split("\n").map((l) => JSON.parse(l) as { event: string; stage?: string });

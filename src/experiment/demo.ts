@@ -40,15 +40,18 @@ export interface DemoSettings {
 }
 
 /**
- * The demo's settings. Full: 64³ phantoms with three organs (a blob, an ellipsoid and a thin curved
- * tube), a 4-level U-Net with 16 base filters on 48³ patches, Adam with a cosine schedule.
- * Quick: a tiny dataset and a few dozen iterations (for tests).
+ * The demo's settings. Full: 30 training and 8 test phantoms of 64³ with three organs (a blob, an
+ * ellipsoid and a thin curved tube), 400 iterations of a 4-level U-Net with 16 base filters on 48³
+ * patches (batch 2), Adam with a cosine schedule: about 5 minutes of training on 2 cores, mean test
+ * Dice about 0.93. Quick (tests): 8 + 3 phantoms of 40³ with two organs, 200 iterations of a
+ * 3-level U-Net on 32³ patches, about 30 s. (With 8 base filters the quick run missed the small
+ * organ altogether for some seeds.)
  */
 export function demoSettings(quick: boolean): DemoSettings {
   if (quick) {
     return {
       phantom: { cases: 8, testCases: 3, shape: [40, 40, 40], classes: 2, name: "Phantom" },
-      planner: { baseFilters: 8, maxPatchVoxels: 32 ** 3, maxLevels: 3 },
+      planner: { baseFilters: 16, maxPatchVoxels: 32 ** 3, maxLevels: 3 },
       config: {
         optimizer: { kind: "adam", lr: 0.003 },
         schedule: { kind: "cosine" },
