@@ -2,8 +2,7 @@
 // statistics in eval mode, following torch.nn.BatchNorm3d step for step.
 import { type Tensor, addInPlace, batchNorm, noGrad } from "../tensor/index.js";
 import type { LayerOptions } from "./_internal/layer-options.js";
-import { checkInput5d, normTensors } from "./_internal/norm-state.js";
-import { Module } from "./module.js";
+import { RunningStatsNorm, checkInput5d } from "./_internal/norm-state.js";
 
 export interface BatchNormOptions extends Pick<LayerOptions, "dtype"> {
   /** @default 1e-5 */
@@ -20,48 +19,12 @@ export interface BatchNormOptions extends Pick<LayerOptions, "dtype"> {
  * Batch normalisation over (N, D, H, W) per channel. - Paper: arXiv:1502.03167
  * @example const bn = new BatchNorm3d(16); const y = bn.forward(x); // x (N, 16, D, H, W)
  */
-export class BatchNorm3d extends Module {
-  readonly eps: number;
+export class BatchNorm3d extends RunningStatsNorm {
   readonly momentum: number | null;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
 
-  constructor(
-    readonly numFeatures: number,
-    opts: BatchNormOptions = {},
-  ) {
-    super();
-    this.eps = opts.eps ?? 1e-5;
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super("BatchNorm3d", numFeatures, opts.eps ?? 1e-5, opts.affine ?? true, opts.trackRunningStats ?? true, opts.dtype);
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-    this.affine = opts.affine ?? true;
-    this.trackRunningStats = opts.trackRunningStats ?? true;
-    const t = normTensors("BatchNorm3d", numFeatures, this.affine, this.trackRunningStats, opts.dtype);
-    this.registerParameter("weight", t.weight);
-    this.registerParameter("bias", t.bias);
-    this.registerBuffer("running_mean", t.runningMean);
-    this.registerBuffer("running_var", t.runningVar);
-    this.registerBuffer("num_batches_tracked", t.numBatchesTracked);
-  }
-
-  get weight(): Tensor | null {
-    return this.optionalParam("weight");
-  }
-
-  get bias(): Tensor | null {
-    return this.optionalParam("bias");
-  }
-
-  get runningMean(): Tensor | null {
-    return this.optionalBuffer("running_mean");
-  }
-
-  get runningVar(): Tensor | null {
-    return this.optionalBuffer("running_var");
-  }
-
-  /** Batches seen in training mode (int64 scalar), or null without running statistics. */
-  get numBatchesTracked(): Tensor | null {
-    return this.optionalBuffer("num_batches_tracked");
   }
 
   /** (N, C, D, H, W) -> same shape; updates the running statistics in training mode. */

@@ -1,8 +1,7 @@
 // ConvTranspose3d: learned upsampling, initialised like PyTorch's nn.ConvTranspose3d.
-import { type Tensor, ShapeError, convTranspose3d, zeros } from "../tensor/index.js";
-import { type LayerOptions, type Triple, positiveInt, triple } from "./_internal/layer-options.js";
-import { defaultLayerInit } from "./init.js";
-import { Module } from "./module.js";
+import { type Tensor, ShapeError, convTranspose3d } from "../tensor/index.js";
+import { type LayerOptions, type Triple, triple } from "./_internal/layer-options.js";
+import { WeightedLayer, checkConvChannels } from "./_internal/weighted-layer.js";
 
 export interface ConvTranspose3dOptions extends LayerOptions {
   /** @default 1 */
@@ -23,7 +22,7 @@ export interface ConvTranspose3dOptions extends LayerOptions {
  * Transposed 3-D convolution with weight (Cin, Cout/groups, kD, kH, kW) and bias (Cout).
  * @example const up = new ConvTranspose3d(32, 16, 2, { stride: 2 }); // (N,32,D,H,W) -> (N,16,2D,2H,2W)
  */
-export class ConvTranspose3d extends Module {
+export class ConvTranspose3d extends WeightedLayer {
   readonly kernelSize: [number, number, number];
   readonly stride: [number, number, number];
   readonly padding: [number, number, number];
@@ -43,29 +42,11 @@ export class ConvTranspose3d extends Module {
     this.padding = triple(opts.padding ?? 0, "ConvTranspose3d padding", 0);
     this.outputPadding = triple(opts.outputPadding ?? 0, "ConvTranspose3d outputPadding", 0);
     this.dilation = triple(opts.dilation ?? 1, "ConvTranspose3d dilation", 1);
-    this.groups = positiveInt(opts.groups ?? 1, "ConvTranspose3d groups");
-    positiveInt(inChannels, "ConvTranspose3d inChannels");
-    positiveInt(outChannels, "ConvTranspose3d outChannels");
-    if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw new RangeError(`ConvTranspose3d: inChannels and outChannels must be divisible by groups. Received: ${inChannels}, ${outChannels}, groups=${this.groups}`);
-    }
+    this.groups = checkConvChannels("ConvTranspose3d", inChannels, outChannels, opts.groups ?? 1);
     if (this.outputPadding.some((p, i) => p >= Math.max(this.stride[i] as number, this.dilation[i] as number))) {
       throw new RangeError(`ConvTranspose3d: outputPadding must be smaller than stride or dilation. Received: [${this.outputPadding.join(",")}]`);
     }
-    const dtype = opts.dtype ?? "float32";
-    const weight = zeros([inChannels, outChannels / this.groups, ...this.kernelSize], { dtype });
-    const bias = (opts.bias ?? true) ? zeros([outChannels], { dtype }) : null;
-    defaultLayerInit(weight, bias, opts.generator);
-    this.registerParameter("weight", weight);
-    this.registerParameter("bias", bias);
-  }
-
-  get weight(): Tensor {
-    return this.param("weight");
-  }
-
-  get bias(): Tensor | null {
-    return this.optionalParam("bias");
+    this.initWeightAndBias([inChannels, outChannels / this.groups, ...this.kernelSize], outChannels, opts);
   }
 
   /** (N, Cin, D, H, W) -> (N, Cout, (D-1)*s - 2p + dil*(k-1) + outputPadding + 1, ...) */

@@ -1,8 +1,7 @@
 // Conv3d: the 3-D convolution layer, initialised like PyTorch's nn.Conv3d.
-import { type Tensor, ShapeError, callTensor, conv3d, zeros } from "../tensor/index.js";
-import { type LayerOptions, type Triple, positiveInt, triple } from "./_internal/layer-options.js";
-import { defaultLayerInit } from "./init.js";
-import { Module } from "./module.js";
+import { type Tensor, ShapeError, callTensor, conv3d } from "../tensor/index.js";
+import { type LayerOptions, type Triple, triple } from "./_internal/layer-options.js";
+import { WeightedLayer, checkConvChannels } from "./_internal/weighted-layer.js";
 
 export interface Conv3dOptions extends LayerOptions {
   /** @default 1 */
@@ -21,7 +20,7 @@ export interface Conv3dOptions extends LayerOptions {
  * 3-D convolution with weight (Cout, Cin/groups, kD, kH, kW) and bias (Cout).
  * @example const conv = new Conv3d(1, 16, 3, { padding: 1 }); const y = conv.forward(x); // (N,1,D,H,W) -> (N,16,D,H,W)
  */
-export class Conv3d extends Module {
+export class Conv3d extends WeightedLayer {
   readonly kernelSize: [number, number, number];
   readonly stride: [number, number, number];
   readonly padding: [number, number, number] | "same" | "valid";
@@ -40,29 +39,11 @@ export class Conv3d extends Module {
     const pad = opts.padding ?? 0;
     this.padding = typeof pad === "string" ? pad : triple(pad, "Conv3d padding", 0);
     this.dilation = triple(opts.dilation ?? 1, "Conv3d dilation", 1);
-    this.groups = positiveInt(opts.groups ?? 1, "Conv3d groups");
-    positiveInt(inChannels, "Conv3d inChannels");
-    positiveInt(outChannels, "Conv3d outChannels");
-    if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw new RangeError(`Conv3d: inChannels and outChannels must be divisible by groups. Received: ${inChannels}, ${outChannels}, groups=${this.groups}`);
-    }
+    this.groups = checkConvChannels("Conv3d", inChannels, outChannels, opts.groups ?? 1);
     if (this.padding === "same" && this.stride.some((s) => s !== 1)) {
       throw new RangeError(`Conv3d: padding "same" needs stride 1. Received: stride=[${this.stride.join(",")}]`);
     }
-    const dtype = opts.dtype ?? "float32";
-    const weight = zeros([outChannels, inChannels / this.groups, ...this.kernelSize], { dtype });
-    const bias = (opts.bias ?? true) ? zeros([outChannels], { dtype }) : null;
-    defaultLayerInit(weight, bias, opts.generator);
-    this.registerParameter("weight", weight);
-    this.registerParameter("bias", bias);
-  }
-
-  get weight(): Tensor {
-    return this.param("weight");
-  }
-
-  get bias(): Tensor | null {
-    return this.optionalParam("bias");
+    this.initWeightAndBias([outChannels, inChannels / this.groups, ...this.kernelSize], outChannels, opts);
   }
 
   /** (N, Cin, D, H, W) -> (N, Cout, D', H', W') */

@@ -1,8 +1,7 @@
 // Linear: the fully connected layer, initialised like PyTorch's nn.Linear.
-import { type Tensor, ShapeError, linear, zeros } from "../tensor/index.js";
+import { type Tensor, ShapeError, linear } from "../tensor/index.js";
 import { type LayerOptions, positiveInt } from "./_internal/layer-options.js";
-import { defaultLayerInit } from "./init.js";
-import { Module } from "./module.js";
+import { WeightedLayer } from "./_internal/weighted-layer.js";
 
 export interface LinearOptions extends LayerOptions {
   /** @default true */
@@ -13,7 +12,7 @@ export interface LinearOptions extends LayerOptions {
  * y = x Wᵀ + b with weight (out, in) and bias (out).
  * @example const head = new Linear(256, 128); const z = head.forward(x); // (N, 256) -> (N, 128)
  */
-export class Linear extends Module {
+export class Linear extends WeightedLayer {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
@@ -22,20 +21,7 @@ export class Linear extends Module {
     super();
     positiveInt(inFeatures, "Linear inFeatures");
     positiveInt(outFeatures, "Linear outFeatures");
-    const dtype = opts.dtype ?? "float32";
-    const weight = zeros([outFeatures, inFeatures], { dtype });
-    const bias = (opts.bias ?? true) ? zeros([outFeatures], { dtype }) : null;
-    defaultLayerInit(weight, bias, opts.generator);
-    this.registerParameter("weight", weight);
-    this.registerParameter("bias", bias);
-  }
-
-  get weight(): Tensor {
-    return this.param("weight");
-  }
-
-  get bias(): Tensor | null {
-    return this.optionalParam("bias");
+    this.initWeightAndBias([outFeatures, inFeatures], outFeatures, opts);
   }
 
   /** (..., in) -> (..., out) */

@@ -28,7 +28,7 @@ export interface ModuleSpec {
 }
 
 /** The project root: the nearest ancestor of this file holding package.json. */
-function projectRoot(): string {
+export function projectRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, "package.json"))) {
     const up = path.dirname(dir);

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import {
   type Tensor,
   Generator,
@@ -23,6 +22,7 @@ import {
   unetConfig,
   vnetConfig,
 } from "./index.js";
+import { projectRoot } from "../_testing/golden.js";
 
 const gen = (seed = 0) => new Generator(seed);
 
@@ -256,7 +256,5 @@ describe("config validation names the field", () => {
 });
 
 function goldenPath(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!dir.endsWith(path.sep + "dist") && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return path.join(path.dirname(dir), "test", "golden", "networks.safetensors");
+  return path.join(projectRoot(), "test", "golden", "networks.safetensors");
 }
