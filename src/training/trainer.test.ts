@@ -74,6 +74,24 @@ test("Trainer: in debug mode a step that leaks a tensor fails with TensorLeakErr
   }
 });
 
+test("Trainer: a macrotask (a signal handler, an IPC message, a timer) runs between steps, so an abort from one stops training", async () => {
+  const dir = await tempRunDir();
+  const s = tinySetup();
+  try {
+    // batchSource() builds batches inline: awaiting one never leaves the microtask queue, as with
+    // a loader whose batches are prefetched.
+    const controller = new AbortController();
+    setImmediate(() => controller.abort());
+    const r = await trainer(dir, s, 0, { signal: controller.signal }).run();
+    assert.equal(r.status, "interrupted");
+    assert.ok(r.state.iteration <= 1, `the abort was seen only after ${r.state.iteration} iteration(s)`);
+  } finally {
+    s.strategy.dispose();
+    s.optimizer.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("Trainer: an abort stops at an iteration boundary with a checkpoint; resuming continues exactly", async () => {
   const full = await tempRunDir();
   const cut = await tempRunDir();

@@ -165,6 +165,10 @@ export class Trainer {
     let baseline: number | null = null;
     try {
       while (state.iteration < total) {
+        // Let macrotasks run between steps: with prefetched batches, `await batches.next()` resolves
+        // through microtasks only, and signal handlers (Ctrl-C), IPC messages (a job's cancel) and
+        // timers would otherwise wait until training ends.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (o.signal?.aborted) {
           const file = await this.#checkpoint(["latest"], state, started);
           this.#emit({ event: "interrupted", iteration: state.iteration, file });
