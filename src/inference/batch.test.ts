@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, truncate, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -119,6 +119,15 @@ test("discoverCases groups channel files, reports a missing channel, and finds D
   }
   assert.deepEqual((await discoverCases(dicom, 1)).map((c) => [c.kind, c.id]), [["dicom", "s1"], ["dicom", "s2"]]);
   await assert.rejects(discoverCases(path.join(root, "nope"), 1), /no such file or folder/);
+
+  // Folders of symbolic links (to files and to series folders) are read through; dangling links are skipped.
+  const links = await tempDir();
+  await symlink(path.join(root, "p1_0000.nii.gz"), path.join(links, "p1_0000.nii.gz"));
+  await symlink(path.join(root, "gone.nii.gz"), path.join(links, "gone.nii.gz"));
+  assert.deepEqual((await discoverCases(links, 1)).map((c) => c.id), ["p1"]);
+  const seriesLinks = await tempDir();
+  await symlink(path.join(dicom, "s2"), path.join(seriesLinks, "s2"));
+  assert.deepEqual((await discoverCases(seriesLinks, 1)).map((c) => [c.kind, c.id]), [["dicom", "s2"]]);
 });
 
 test("a DICOM series is predicted into a DICOM SEG referencing it (and a NIfTI on its grid)", async () => {

@@ -63,19 +63,37 @@ export async function discoverCases(input: string, channels: number): Promise<Ca
     }
     return [{ kind: "nifti", id: channel === 0 && channels === 1 ? id : niftiStem(input), files: [input] }];
   }
-  const entries = (await readdir(input, { withFileTypes: true })).filter((e) => !e.name.startsWith(".")).sort((a, b) => (a.name < b.name ? -1 : 1));
-  const niftis = entries.filter((e) => e.isFile() && NIFTI.test(e.name)).map((e) => path.join(input, e.name));
+  const entries = (await listEntries(input)).filter((e) => !e.name.startsWith(".")).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const niftis = entries.filter((e) => e.isFile && NIFTI.test(e.name)).map((e) => path.join(input, e.name));
   if (niftis.length > 0) return groupNifti(niftis, channels);
-  const dirs = entries.filter((e) => e.isDirectory());
-  const files = entries.filter((e) => e.isFile());
+  const dirs = entries.filter((e) => e.isDirectory);
+  const files = entries.filter((e) => e.isFile);
   if (dirs.length === 0 && files.length > 0) return [{ kind: "dicom", id: path.basename(path.resolve(input)), dir: input }];
   const out: CaseSource[] = [];
   for (const d of dirs) {
     const sub = path.join(input, d.name);
-    const inner = await readdir(sub, { withFileTypes: true });
-    if (inner.some((e) => e.isFile() && !e.name.startsWith("."))) out.push({ kind: "dicom", id: d.name, dir: sub });
+    const inner = await listEntries(sub);
+    if (inner.some((e) => e.isFile && !e.name.startsWith("."))) out.push({ kind: "dicom", id: d.name, dir: sub });
   }
   if (out.length === 0) throw new RangeError(`Cannot read input ${input}: it holds no .nii/.nii.gz file and no DICOM series folder`);
+  return out;
+}
+
+/**
+ * A folder's entries with symbolic links resolved (datasets are often folders of links into an
+ * archive); a dangling link is left out.
+ */
+async function listEntries(dir: string): Promise<{ name: string; isFile: boolean; isDirectory: boolean }[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const out = [];
+  for (const e of entries) {
+    if (!e.isSymbolicLink()) {
+      out.push({ name: e.name, isFile: e.isFile(), isDirectory: e.isDirectory() });
+      continue;
+    }
+    const target = await stat(path.join(dir, e.name)).catch(() => null);
+    if (target) out.push({ name: e.name, isFile: target.isFile(), isDirectory: target.isDirectory() });
+  }
   return out;
 }
 
