@@ -15,8 +15,10 @@ export async function run(argv: readonly string[]): Promise<number> {
   program.addCommand(infoCommand());
   program.addCommand(checkCommand());
   program.addCommand((await import("./plan.js")).planCommand());
+  program.addCommand((await import("./boxes-from-labels.js")).boxesFromLabelsCommand());
   program.addCommand((await import("./train.js")).trainCommand());
   program.addCommand((await import("./predict.js")).predictCommand());
+  program.addCommand((await import("./suggest.js")).suggestCommand());
   program.addCommand((await import("./evaluate.js")).evaluateCommand());
   program.addCommand((await import("./demo.js")).demoCommand());
   program.addCommand((await import("./serve.js")).serveCommand());

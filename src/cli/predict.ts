@@ -77,6 +77,8 @@ interface PredictFlags {
   resample: "auto" | "labels" | "probabilities";
   checkpoint?: "final" | "best" | "latest";
   labels?: string;
+  boxes?: string;
+  missingBoxes: "keep" | "remove";
   resume: boolean;
   progress: boolean;
   json?: boolean;
@@ -148,6 +150,8 @@ export function predictCommand(): Command {
         .default("auto"),
     )
     .option("--labels <dataset.json>", "label names for DICOM SEG segments (default: the names recorded with the model)")
+    .option("--boxes <dir>", "folder of labelwise box files <case>.json: voxels of an organ outside its box become background (before --postprocess)")
+    .addOption(new Option("--missing-boxes <what>", "with --boxes, organs the case's box file has no box for").choices(["keep", "remove"]).default("keep"))
     .option("--no-resume", "predict every case again, even those with a valid done marker")
     .option("--no-progress", "no progress line on stderr (it is shown only on a terminal anyway)")
     .option("--json", "print one JSON line per case event on stdout")
@@ -175,6 +179,7 @@ export function predictCommand(): Command {
           ...(singleFile ? { outputFile: flags.output } : {}),
           ...(flags.postprocess === "lcc" || flags.minSize !== undefined ? { postprocess } : {}),
           ...(labelNames ? { labelNames } : {}),
+          ...(flags.boxes !== undefined ? { boxesDir: flags.boxes, missingBoxes: flags.missingBoxes } : {}),
           onEvent: reporter(flags),
         });
         const line = `predicted ${summary.done.length}, skipped ${summary.skipped.length}, failed ${summary.failed.length} of ${cases.length} case(s) in ${summary.seconds.toFixed(1)} s -> ${flags.output}`;

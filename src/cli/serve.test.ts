@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
+import { STRATEGIES, strategyKinds } from "../experiment/index.js";
 import { makeTestDataset } from "../server/_testing/fixtures.js";
 
 const bin = fileURLToPath(new URL("../../../bin/labelwise.js", import.meta.url));
@@ -44,6 +45,10 @@ describe("labelwise serve", () => {
       const ok = await fetch(`${base}/api/cases`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(ok.status, 200);
       assert.equal(((await ok.json()) as { cases: unknown[] }).cases.length, 4);
+      // The training form offers exactly the strategies the registry knows (none hard-coded in the page).
+      const info = (await (await fetch(`${base}/api/dataset`, { headers: { authorization: `Bearer ${token}` } })).json()) as { strategies: string[]; strategySummaries: Record<string, string> };
+      assert.deepEqual(info.strategies, strategyKinds());
+      assert.deepEqual(info.strategySummaries, Object.fromEntries(strategyKinds().map((k) => [k, STRATEGIES[k].summary])));
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       child.kill("SIGINT");
       assert.equal(await exited, 0);

@@ -16,12 +16,13 @@ function hostArg(value: string): string {
   return value.replace(/^\[(.*)\]$/, "$1");
 }
 
-/** The strategies `labelwise train` knows (its registry loads the engine; without it, the server's default list). */
-async function trainingStrategies(): Promise<readonly string[]> {
+/** The strategies `labelwise train` knows, with their summaries (the registry loads the engine; without it, the server's default list). */
+async function trainingStrategies(): Promise<{ names: readonly string[]; summaries: Record<string, string> }> {
   try {
-    return (await import("../experiment/index.js")).strategyKinds();
+    const { STRATEGIES, strategyKinds } = await import("../experiment/index.js");
+    return { names: strategyKinds(), summaries: Object.fromEntries(Object.entries(STRATEGIES).map(([k, v]) => [k, v.summary])) };
   } catch {
-    return DEFAULT_STRATEGIES;
+    return { names: DEFAULT_STRATEGIES, summaries: {} };
   }
 }
 
@@ -63,9 +64,11 @@ export function serveCommand(): Command {
     .option("--runs <dir>", "root of the work folders of trainings started from the page (default: <dataset>/.labelwise/runs)")
     .option("--log", "log every request")
     .action(async (flags: ServeFlags) => {
+      const strategies = await trainingStrategies();
       const server = await createServer({
         dataset: flags.dataset,
-        strategies: await trainingStrategies(),
+        strategies: strategies.names,
+        strategySummaries: strategies.summaries,
         ...(flags.predictions !== undefined ? { predictionsDir: flags.predictions } : {}),
         ...(flags.runs !== undefined ? { runsDir: flags.runs } : {}),
         logger: flags.log === true,

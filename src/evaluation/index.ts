@@ -15,4 +15,4 @@ export {
   type EvaluateFoldersOptions,
 } from "./evaluate-folders.js";
 export { reportCsv, reportJson, reportMarkdown, writeEvaluationReport, type ReportFiles } from "./report.js";
-export { boxPlotSpec, renderBoxPlotSvg, renderBoxPlotPng, PLOTTED_METRICS } from "./plot.js";
+export { boxPlotSpec, renderBoxPlotSvg, renderBoxPlotPng, renderVegaLiteSvg, renderVegaLitePng, PLOTTED_METRICS } from "./plot.js";

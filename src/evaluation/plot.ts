@@ -53,8 +53,13 @@ export function boxPlotSpec(report: EvaluationReport): Record<string, unknown> {
 
 /** SVG text of the box plots. */
 export async function renderBoxPlotSvg(report: EvaluationReport): Promise<string> {
+  return renderVegaLiteSvg(boxPlotSpec(report));
+}
+
+/** SVG text of any Vega-Lite specification (headless: no browser, no canvas). */
+export async function renderVegaLiteSvg(spec: Record<string, unknown>): Promise<string> {
   const [vega, vl] = await Promise.all([import("vega"), import("vega-lite")]);
-  const compiled = vl.compile(boxPlotSpec(report) as never).spec;
+  const compiled = vl.compile(spec as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {
     return await view.toSVG(2);
@@ -68,7 +73,15 @@ export async function renderBoxPlotSvg(report: EvaluationReport): Promise<string
  * @example await writeFile("boxplots.png", await renderBoxPlotPng(report));
  */
 export async function renderBoxPlotPng(report: EvaluationReport): Promise<Uint8Array> {
-  const svg = await renderBoxPlotSvg(report);
+  return renderVegaLitePng(boxPlotSpec(report));
+}
+
+/**
+ * Any Vega-Lite specification as PNG bytes (e.g. a benchmark's plot).
+ * @example await writeFile("dice.png", await renderVegaLitePng({ mark: "bar", data: { values }, encoding }));
+ */
+export async function renderVegaLitePng(spec: Record<string, unknown>): Promise<Uint8Array> {
+  const svg = await renderVegaLiteSvg(spec);
   const { Resvg } = await import("@resvg/resvg-js");
   // Generic families resolve to DejaVu (Debian's default fonts) so text renders the same everywhere.
   const r = new Resvg(svg, {

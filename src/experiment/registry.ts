@@ -3,10 +3,13 @@
 // from src/strategies, add one entry to STRATEGIES and its schema to StrategyConfigSchema.
 import { z } from "zod";
 import { SupervisedConfigSchema, createSupervisedStrategy } from "../strategies/index.js";
+import { DualContrastConfigSchema, FBAConfigSchema, createDualContrastStrategy, createFBAStrategy } from "../strategies/index.js";
+import { BoxConfigSchema, createBoxStrategy } from "../strategies/index.js";
+import { BCPConfigSchema, CrossPseudoConfigSchema, MeanTeacherConfigSchema, createBCPStrategy, createCrossPseudoStrategy, createMeanTeacherStrategy } from "../strategies/index.js";
 import type { Strategy, StrategyEnv } from "../training/index.js";
 
 /** Every strategy config, discriminated by `kind` (strict objects: unknown keys are errors). */
-export const StrategyConfigSchema = z.discriminatedUnion("kind", [SupervisedConfigSchema]);
+export const StrategyConfigSchema = z.discriminatedUnion("kind", [SupervisedConfigSchema, FBAConfigSchema, DualContrastConfigSchema, BoxConfigSchema, MeanTeacherConfigSchema, CrossPseudoConfigSchema, BCPConfigSchema]);
 export type StrategyConfig = z.infer<typeof StrategyConfigSchema>;
 export type StrategyKind = StrategyConfig["kind"];
 
@@ -15,6 +18,12 @@ type Registry = { [K in StrategyKind]: { create: (cfg: Extract<StrategyConfig, {
 /** kind -> factory. */
 export const STRATEGIES: Registry = {
   supervised: { create: createSupervisedStrategy, summary: "Dice + cross-entropy on labelled patches (optional deep supervision)" },
+  fba: { create: createFBAStrategy, summary: "FBA-Net: foreground/background contrastive embeddings on all patches; FBA-Net+ with decoders > 1 (mutual consistency)" },
+  box: { create: createBoxStrategy, summary: "weak supervision from one 3-D box per organ: projection, pairwise (grey-level or contrastive embedding), shape prior; mixes in labelled cases" },
+  "dual-contrast": { create: createDualContrastStrategy, summary: "two heterogeneous subnetworks: verification, union pseudo-labels, prototype contrast on the loser; predicts with both" },
+  "mean-teacher": { create: createMeanTeacherStrategy, summary: "EMA teacher; softmax-MSE consistency on noisy unlabelled patches with a sigmoid ramp-up" },
+  "cross-pseudo": { create: createCrossPseudoStrategy, summary: "two differently initialised networks teach each other with hard pseudo-labels; predicts with both" },
+  bcp: { create: createBCPStrategy, summary: "bidirectional copy-paste: labelled copy-paste pre-training, then labelled/unlabelled cuboid mixing with EMA-teacher pseudo-labels" },
 };
 
 /** The strategy kinds known to this build. */

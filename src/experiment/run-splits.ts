@@ -3,14 +3,22 @@
 // labelled fractions never overwrite each other's splits and a rerun reads back the same lists.
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { type Dataset, type Fold, type Splits, loadSplits, makeSplits, saveSplits, splitCases } from "../data/index.js";
+import { type Dataset, type Fold, type Splits, canonicalHash, loadSplits, makeSplits, saveSplits, splitCases } from "../data/index.js";
 import type { ExperimentConfig } from "./schema.js";
 import type { Workspace } from "./workspace.js";
 
 /** A file-name-safe name for generated splits with these options. */
 export function splitsName(s: ExperimentConfig["split"]): string {
-  const labelled = s.labelled === undefined ? "all" : "fraction" in s.labelled ? `frac${s.labelled.fraction}` : `count${s.labelled.count}`;
-  return `folds${s.folds}_seed${s.seed}_${labelled}_${s.selection}`;
+  const labelled =
+    s.labelled === undefined
+      ? "all"
+      : "fraction" in s.labelled
+        ? `frac${s.labelled.fraction}`
+        : "count" in s.labelled
+          ? `count${s.labelled.count}`
+          : `list${s.labelled.cases.length}-${canonicalHash([...s.labelled.cases].sort()).slice(0, 8)}`; // a list is named by its content
+  const boxes = s.boxes === undefined ? "" : "fraction" in s.boxes ? `_boxfrac${s.boxes.fraction}` : `_boxcount${s.boxes.count}`;
+  return `folds${s.folds}_seed${s.seed}_${labelled}_${s.selection}${boxes}`;
 }
 
 /**
@@ -29,7 +37,7 @@ export async function foldForRun(ds: Dataset, ws: Workspace, s: ExperimentConfig
       splits = await loadSplits(file);
     } catch (e) {
       if ((e as { code?: string }).code !== "ENOENT") throw e;
-      splits = makeSplits(splitCases(ds), { folds: s.folds, seed: s.seed, selection: s.selection, ...(s.labelled ? { labelled: s.labelled } : {}) });
+      splits = makeSplits(splitCases(ds), { folds: s.folds, seed: s.seed, selection: s.selection, ...(s.labelled ? { labelled: s.labelled } : {}), ...(s.boxes ? { boxes: s.boxes } : {}) });
       await mkdir(path.dirname(file), { recursive: true });
       await saveSplits(file, splits);
     }

@@ -99,9 +99,20 @@ export const ExperimentConfigSchema = z.strictObject({
       folds: positiveInt.default(5),
       fold: z.number().int().nonnegative().default(0),
       seed: z.number().int().min(0).max(0xffffffff).default(12345),
-      /** Labelled subset of each fold's training cases (the rest become unlabelled). */
-      labelled: z.union([z.strictObject({ fraction: z.number().min(0).max(1) }), z.strictObject({ count: z.number().int().nonnegative() })]).optional(),
+      /** Labelled subset of each fold's training cases (the rest become unlabelled): a fraction, a count, or the case ids. */
+      labelled: z
+        .union([
+          z.strictObject({ fraction: z.number().min(0).max(1) }),
+          z.strictObject({ count: z.number().int().nonnegative() }),
+          z.strictObject({ cases: z.array(z.string().min(1)).min(1) }),
+        ])
+        .optional(),
       selection: z.enum(["random", "first"]).default("random"),
+      /**
+       * Of the labelled cases `labelled` leaves out, this share becomes box-annotated instead of
+       * unlabelled (their boxes/<case>.json must exist): mixed supervision from a labelled dataset.
+       */
+      boxes: z.union([z.strictObject({ fraction: z.number().min(0).max(1) }), z.strictObject({ count: z.number().int().nonnegative() })]).optional(),
       /** A splits.json to use instead of generating one. */
       file: z.string().min(1).optional(),
     })

@@ -34,12 +34,13 @@ import {
 } from "../training/index.js";
 import { writeJsonAtomic } from "../util/index.js";
 import { parseExperimentConfig, resumeConflicts } from "./config.js";
-import { networkFromPlan } from "./network.js";
+import { networkFromPlan, patchShapeDHW } from "./network.js";
 import { buildOptimizer, buildSchedule } from "./optimizer.js";
 import { planDataset } from "./plan-dataset.js";
 import { provenance } from "./provenance.js";
 import { createStrategy } from "./registry.js";
 import { foldForRun } from "./run-splits.js";
+import { strategyData } from "./strategy-data.js";
 import type { ExperimentConfig } from "./schema.js";
 import { workspace } from "./workspace.js";
 
@@ -48,6 +49,11 @@ export interface TrainExperimentOptions {
   config: ExperimentConfig;
   /** Root of the work folders. @default "runs" */
   out?: string;
+  /**
+   * The run directory. @default <out>/<dataset>/<plan>/<strategy>/fold_<k>; set it when several
+   * runs share a strategy kind and fold (benchmark rows) but should share the plan and cache.
+   */
+  runDir?: string;
   /** Continue from the run's latest checkpoint. @default false */
   resume?: boolean;
   reporters?: readonly TrainingReporter[];
@@ -110,7 +116,7 @@ export async function trainExperiment(o: TrainExperimentOptions): Promise<TrainE
   const ws = workspace(out, datasetName(ds));
   const plans = await plansFor(o.dataset, out, log);
   const plan = resolvePlanConfiguration(plans, cfg.plan);
-  const runDir = ws.runDir(cfg.plan, cfg.strategy.kind, cfg.split.fold);
+  const runDir = o.runDir !== undefined ? path.resolve(o.runDir) : ws.runDir(cfg.plan, cfg.strategy.kind, cfg.split.fold);
   const recordPath = path.join(runDir, "config.json");
 
   let resumeFrom: LoadedCheckpoint | null = null;
@@ -128,9 +134,13 @@ export async function trainExperiment(o: TrainExperimentOptions): Promise<TrainE
   setDeterministic(cfg.training.deterministic);
 
   const { fold, file: splitsFile } = await foldForRun(ds, ws, cfg.split);
+  const aug = cfg.data.augmentation;
+  if (fold.train.boxes.length > 0 && cfg.strategy.kind === "box" && aug.rotation.p > 0) {
+    log("note: rotation augmentation is on; a rotated box mask is no longer an axis-aligned tight box, which the projection term assumes (set data.augmentation.rotation.p to 0 for box training)");
+  }
   const cacheDir = ws.preprocessed(cfg.plan);
   const needed = [...new Set([...fold.train.labelled, ...fold.train.unlabelled, ...fold.train.boxes, ...fold.val])];
-  const cache = await preprocessDataset(ds, plans, plan, cacheDir, { caseIds: needed });
+  const cache = await preprocessDataset(ds, plans, plan, cacheDir, { caseIds: needed, boxCases: fold.train.boxes });
   if (cache.written.length) log(`preprocessed ${cache.written.length} case(s) into ${cacheDir} (${cache.reused.length} reused)`);
 
   const total = cfg.training.epochs * cfg.training.iterationsPerEpoch;
@@ -140,9 +150,11 @@ export async function trainExperiment(o: TrainExperimentOptions): Promise<TrainE
     inChannels: plans.channels.length,
     ignoreLabel: plans.ignoreLabel,
     batchSize: plan.batchSize,
+    patchSize: patchShapeDHW(plan),
     totalIterations: total,
     iterationsPerEpoch: cfg.training.iterationsPerEpoch,
     generator: (stream) => streamGenerator(cfg.seed, stream),
+    data: strategyData(fold, plan, cacheDir),
   };
   const strategy = createStrategy(cfg.strategy, env);
   const optimizer = buildOptimizer(cfg.optimizer, strategy.parameters());

@@ -14,6 +14,7 @@ import path from "node:path";
 import { writeDicomSeg, writeNifti, type DicomSegWriteOptions } from "../io/index.js";
 import { writeJsonAtomic } from "../util/index.js";
 import { readCaseScan, type CaseSource } from "./cases.js";
+import { readCaseBoxFile } from "./box-restrict.js";
 import type { InferenceModel } from "./model.js";
 import { predictVolume, type PredictOptions, type Prediction } from "./predict.js";
 
@@ -21,7 +22,12 @@ import { predictVolume, type PredictOptions, type Prediction } from "./predict.j
 export type OutputFormat = "nifti" | "dicom-seg" | "both";
 
 /** Options of {@link predictCases}. */
-export interface BatchOptions extends Omit<PredictOptions, "onProgress"> {
+export interface BatchOptions extends Omit<PredictOptions, "onProgress" | "boxes"> {
+  /**
+   * A folder of labelwise box files `<case>.json`: each case's organs are restricted to their boxes
+   * (a case without a file fails). Part of the done-marker key, so edited boxes are redone.
+   */
+  readonly boxesDir?: string;
   /** @default "nifti" ("dicom-seg" for DICOM cases is honoured; NIfTI cases always get NIfTI) */
   readonly format?: OutputFormat;
   /** Skip cases whose done marker is valid. @default true */
@@ -104,6 +110,9 @@ export async function caseKey(c: CaseSource, models: readonly InferenceModel[], 
     resampleOutput: opts.resampleOutput ?? "auto",
     format: opts.format ?? "nifti",
     inputs: await inputFingerprint(c),
+    ...(opts.boxesDir === undefined
+      ? {}
+      : { boxes: createHash("sha256").update((await readCaseBoxFile(opts.boxesDir, c.id)).text).digest("hex"), missingBoxes: opts.missingBoxes ?? "keep" }),
   };
   return createHash("sha256").update(JSON.stringify(relevant)).digest("hex");
 }
@@ -159,11 +168,13 @@ export async function predictCases(cases: readonly CaseSource[], outDir: string,
       await rm(out.marker, { force: true });
       emit({ type: "start", id: c.id, index, total });
       const t0 = performance.now();
+      const boxes = opts.boxesDir === undefined ? undefined : (await readCaseBoxFile(opts.boxesDir, c.id)).boxes;
       const scan = await readCaseScan(c);
       for (const message of scan.warnings) emit({ type: "warning", id: c.id, message });
       const prediction = predictVolume(scan.volume, models, {
         ...opts,
         caseId: c.id,
+        ...(boxes ? { boxes } : {}),
         onProgress: (d, t) => emit({ type: "windows", id: c.id, done: d, total: t }),
       });
       if (out.nifti) await writeNifti(out.nifti, prediction.labels, { fsync, descrip: "labelwise prediction" });

@@ -24,6 +24,16 @@ export {
 export { predictVolume, checkEnsemble, type PredictOptions, type Prediction } from "./predict.js";
 export { discoverCases, readCaseScan, niftiStem, type CaseSource, type LoadedScan } from "./cases.js";
 export {
+  committeeDisagreement,
+  DISAGREEMENT_MEASURES,
+  type Disagreement,
+  type DisagreementMeasure,
+  type DisagreementOptions,
+  type DisagreementRegion,
+} from "./disagreement.js";
+export { formCommittee, COMMITTEE_KINDS, type Committee, type CommitteeKind, type CommitteeMember } from "./committee.js";
+export { scoreVolume, suggestCases, rankCases, type SuggestOptions, type CaseScores, type Suggestion, type SuggestEvent, type SuggestResult } from "./suggest.js";
+export {
   predictCases,
   caseOutputs,
   caseKey,
@@ -34,3 +44,4 @@ export {
   type DoneMarker,
   type OutputFormat,
 } from "./batch.js";
+export { boxesOnGrid, restrictToBoxes, readCaseBoxFile, type GridBox, type MissingBoxPolicy } from "./box-restrict.js";

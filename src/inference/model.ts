@@ -31,6 +31,13 @@ export interface InferenceModel extends Disposable {
   readonly sha256: string;
   /** One predictor per network the model predicts with (e.g. both subnetworks of a co-training run); their softmax outputs are averaged. */
   readonly predictors: readonly Predictor[];
+  /** The module name of each predictor (same order): "network" for a plain module state file. */
+  readonly moduleNames: readonly string[];
+  /**
+   * Per network (same order as `predictors`), one predictor per decoder: a single entry for most
+   * networks, several for a multi-decoder network (FBA-Net+), whose decoders can vote separately.
+   */
+  readonly decoderPredictors: readonly (readonly Predictor[])[];
   /** The plan configuration the model was trained with (preprocessing, patch size; axes x, y, z). */
   readonly plan: PlanConfiguration;
   /** Voxel axes (0 = x, 1 = y, 2 = z) mirroring TTA uses: those training mirrored along. */
@@ -45,16 +52,18 @@ export interface InferenceModel extends Disposable {
 
 /** Anything with a U-Net-like forward: `forward(x).logits`. */
 export interface LogitsModule {
-  forward(x: Tensor, opts?: { embedding?: boolean; deepSupervision?: boolean }): { logits: Tensor };
+  forward(x: Tensor, opts?: { embedding?: boolean; deepSupervision?: boolean; decoder?: number }): { logits: Tensor };
 }
 
 /**
- * Wraps a network as a Predictor: logits of the mask head only (no contrastive embedding, no deep
- * supervision). Put the network in eval mode first.
+ * Wraps a network as a Predictor: logits of one decoder's mask head only (no contrastive
+ * embedding, no deep supervision; the other decoders of a multi-decoder network are not run). Put
+ * the network in eval mode first.
+ * @param decoder which decoder's output. @default 0
  * @example const predict = networkPredictor(net.eval());
  */
-export function networkPredictor(net: LogitsModule): Predictor {
-  return (x) => net.forward(x, { embedding: false, deepSupervision: false }).logits;
+export function networkPredictor(net: LogitsModule, decoder = 0): Predictor {
+  return (x) => net.forward(x, { embedding: false, deepSupervision: false, decoder }).logits;
 }
 
 /** The (D, H, W) patch (tensor order) of a plan's (x, y, z) patch size. */
@@ -212,6 +221,12 @@ async function planFromPlansFile(file: string, configuration: string, source: st
 export interface LoadModelOptions {
   /** Which checkpoint of a training run folder. @default the first of final, best, latest that exists */
   readonly checkpoint?: CheckpointChoice;
+  /**
+   * Which networks of a training checkpoint to load: the ones it predicts with (`strategy.predictWith`),
+   * or every module with a network configuration (`strategy.networks`: e.g. a teacher and its student,
+   * for measuring how much they disagree). @default "predictWith"
+   */
+  readonly modules?: "predictWith" | "networks";
 }
 
 async function resolveModel(source: string, opts: LoadModelOptions): Promise<Resolved> {
@@ -248,8 +263,15 @@ async function resolveModel(source: string, opts: LoadModelOptions): Promise<Res
   if (meta.format === TRAINING_CHECKPOINT) {
     const strategy = isRecord(meta.strategy) ? meta.strategy : {};
     const networks = isRecord(strategy.networks) ? strategy.networks : {};
-    const names = Array.isArray(strategy.predictWith) ? strategy.predictWith.filter((n): n is string => typeof n === "string") : [];
-    if (names.length === 0) throw new ModelLoadError(source, `the training checkpoint ${checkpoint} names no module to predict with (strategy.predictWith)`);
+    const names =
+      opts.modules === "networks"
+        ? Object.keys(networks).filter((n) => isRecord(networks[n]))
+        : Array.isArray(strategy.predictWith)
+          ? strategy.predictWith.filter((n): n is string => typeof n === "string")
+          : [];
+    if (names.length === 0) {
+      throw new ModelLoadError(source, `the training checkpoint ${checkpoint} names no module to predict with (strategy.${opts.modules === "networks" ? "networks" : "predictWith"})`);
+    }
     modules = names.map((name) => {
       const network = networks[name];
       if (!isRecord(network)) throw new ModelLoadError(source, `the training checkpoint has no network configuration for module "${name}"`);
@@ -344,6 +366,8 @@ export async function loadInferenceModel(source: string, opts: LoadModelOptions 
       source: r.checkpoint,
       sha256,
       predictors: nets.map((n) => networkPredictor(n)),
+      moduleNames: r.modules.map((m) => m.name),
+      decoderPredictors: nets.map((n) => n.config.decoders.map((_, k) => networkPredictor(n, k))),
       plan: r.plan,
       mirrorAxes: r.mirrorAxes,
       numClasses: first.numClasses,

@@ -3,7 +3,8 @@
 
 import { argmax, interpolate, noGrad, tensor, tidy, type Tensor } from "../tensor/index.js";
 import type { Volume } from "../volume/index.js";
-import type { PlanConfiguration } from "../data/index.js";
+import type { PlanConfiguration, StoredBox } from "../data/index.js";
+import { type MissingBoxPolicy, boxesOnGrid, restrictToBoxes } from "./box-restrict.js";
 import { type InferenceModel, patchDHW } from "./model.js";
 import type { NonFinitePolicy } from "./non-finite.js";
 import { postprocessLabels, type PostprocessOptions } from "./postprocess.js";
@@ -34,6 +35,13 @@ export interface PredictOptions {
   readonly resampleOutput?: "auto" | "probabilities" | "labels";
   /** Memory allowed for the "probabilities" path under "auto". @default 2 GiB */
   readonly maxProbabilityBytes?: number;
+  /**
+   * Boxes of this scan (labelwise box file entries, voxel or world form on the scan's grid): voxels
+   * of an organ outside its box become background, before post-processing.
+   */
+  readonly boxes?: readonly StoredBox[];
+  /** Organs without a box in `boxes`: kept unrestricted or removed. @default "keep" */
+  readonly missingBoxes?: MissingBoxPolicy;
   /** Called after every window batch with (windows done, windows in total). */
   readonly onProgress?: (done: number, total: number) => void;
   /** Case id for messages. */
@@ -53,6 +61,8 @@ export interface Prediction {
   readonly nonFinite: number;
   /** "labels" or "probabilities": how the result went back to the scan's grid ("none" when no resampling). */
   readonly restoredBy: "none" | "labels" | "probabilities";
+  /** Voxels set to background by `boxes` (0 without boxes). */
+  readonly outsideBoxes: number;
   /** Wall time per stage in seconds. */
   readonly seconds: { readonly preprocess: number; readonly network: number; readonly restore: number; readonly postprocess: number };
 }
@@ -159,6 +169,12 @@ export function predictVolume(image: Volume, models: readonly InferenceModel[], 
       }
     }),
   );
+  let outsideBoxes = 0;
+  if (opts.boxes) {
+    const r = restrictToBoxes(labels!, boxesOnGrid(opts.boxes, labels!, first.labels, opts.caseId ? `boxes of ${opts.caseId}` : "boxes"), opts.missingBoxes ?? "keep");
+    labels = r.labels;
+    outsideBoxes = r.removed;
+  }
   const t3 = now();
   const post = opts.postprocess ? postprocessLabels(labels!, opts.postprocess) : labels!;
   const t4 = now();
@@ -169,6 +185,7 @@ export function predictVolume(image: Volume, models: readonly InferenceModel[], 
     networkShape: [nx, ny, nz],
     nonFinite: prepared.nonFinite,
     restoredBy: !inv.resampled ? "none" : viaProbabilities ? "probabilities" : "labels",
+    outsideBoxes,
     seconds: { preprocess: t1 - t0, network: t2 - t1, restore: t3 - t2, postprocess: t4 - t3 },
   };
 }

@@ -43,6 +43,8 @@ export interface ServerOptions {
   readonly commandFor?: JobCommandFactory;
   /** Strategy names the training form offers. @default {@link DEFAULT_STRATEGIES} */
   readonly strategies?: readonly string[];
+  /** One line per strategy name, shown beside the training form's choice. @default none */
+  readonly strategySummaries?: Readonly<Record<string, string>>;
   /** Largest request body (bytes). @default 262144 */
   readonly bodyLimit?: number;
   /** Idle time after which a connection is closed (ms). @default 60000 */
@@ -140,6 +142,7 @@ export async function createServer(opts: ServerOptions): Promise<LabelwiseServer
     jobs,
     metrics: new MetricsService(),
     strategies: opts.strategies ?? DEFAULT_STRATEGIES,
+    strategySummaries: opts.strategySummaries ?? {},
     heartbeatMs: opts.heartbeatMs ?? 15_000,
   };
 

@@ -10,6 +10,8 @@ export interface ServerContext {
   readonly metrics: MetricsService;
   /** Strategy names the training form offers. */
   readonly strategies: readonly string[];
+  /** What each strategy does, in one line (the registry's summaries). */
+  readonly strategySummaries: Readonly<Record<string, string>>;
   /** Interval of SSE keep-alive comments (ms). */
   readonly heartbeatMs: number;
 }

@@ -42,6 +42,7 @@ describe("web page end to end (headless Chromium)", { skip }, () => {
       dataset: ds.root,
       commandFor: fakeCommands({ interval: 120, epochs: 6, datasetRoot: ds.root }),
       strategies: ["supervised", "box"],
+      strategySummaries: { supervised: "Dice + cross-entropy on labelled patches", box: "weak supervision from one 3-D box per organ" },
       jobPollMs: 50,
     });
     url = await server.listen(0, "127.0.0.1");
@@ -136,6 +137,12 @@ describe("web page end to end (headless Chromium)", { skip }, () => {
     assert.ok(d > 0.005, `label/prediction overlays change the picture (${(d * 100).toFixed(2)}% of pixels)`);
     await page.locator("[data-testid=show-label]").check();
     await page.locator("[data-testid=show-prediction]").check();
+    // The training form: every strategy the server offers, with its summary; box needs box-annotated cases.
+    assert.deepEqual(await page.locator("[data-testid=strategy] option").allTextContents(), ["supervised", "box"]);
+    await page.locator("[data-testid=strategy]").selectOption("box");
+    assert.match(await page.locator("[data-testid=strategy-hint]").innerText(), /weak supervision from one 3-D box per organ\. No case is box-annotated yet/);
+    await page.locator("[data-testid=strategy]").selectOption("supervised");
+    assert.match(await page.locator("[data-testid=strategy-hint]").innerText(), /^Dice \+ cross-entropy on labelled patches$/);
   });
 
   test("each main view renders (axial, coronal, sagittal, 3D)", async () => {
@@ -196,6 +203,7 @@ describe("web page end to end (headless Chromium)", { skip }, () => {
   test("start a short training: progress and a loss curve stream in; then predict this case and see the overlay and metrics", async () => {
     await page.locator("[data-testid=epochs]").fill("6");
     await page.locator("[data-testid=strategy]").selectOption("box");
+    assert.doesNotMatch(await page.locator("[data-testid=strategy-hint]").innerText(), /No case is box-annotated/, "the case saved with boxes above counts");
     await page.locator("[data-testid=start-train]").click();
     await page.waitForSelector('[data-testid=job-progress][data-progress]:not([data-progress="0"])', { state: "attached", timeout: 20_000 });
     await page.waitForSelector(LOSS_CURVE, { timeout: 20_000 });
@@ -220,6 +228,65 @@ describe("web page end to end (headless Chromium)", { skip }, () => {
     assert.ok((difference(before, after)) >= 0, "");
     await page.locator("[data-testid=show-label]").check();
     await page.locator("[data-testid=show-prediction]").check();
+  });
+
+  test("undo and redo box edits (buttons and keyboard); the boxes show as wireframes in the 3D view", async () => {
+    const id = ds.ids[0]!;
+    await openCase(id);
+    await page.locator("[data-testid=mode-box]").click();
+    const organ = await page.locator("[data-testid=organ]").inputValue();
+    const row = page.locator(`[data-testid=box-row][data-organ="${organ}"]`);
+    const undo = page.locator("[data-testid=undo-box]");
+    const redo = page.locator("[data-testid=redo-box]");
+    const save = page.locator("[data-testid=save-boxes]");
+    assert.match(await row.innerText(), /no box/);
+    assert.ok((await undo.isDisabled()) && (await redo.isDisabled()), "nothing to undo on a freshly opened case");
+
+    const ax = await tile(0);
+    await drag([ax.left + 0.3 * ax.width, ax.top + 0.3 * ax.height], [ax.left + 0.55 * ax.width, ax.top + 0.6 * ax.height]);
+    const first = await row.innerText();
+    assert.doesNotMatch(first, /no box/);
+    // A second box drawn elsewhere replaces the first (one box per organ): a second undo step.
+    await drag([ax.left + 0.6 * ax.width, ax.top + 0.62 * ax.height], [ax.left + 0.75 * ax.width, ax.top + 0.8 * ax.height]);
+    const second = await row.innerText();
+    assert.notEqual(second, first);
+    assert.ok(await undo.isEnabled());
+
+    await undo.click();
+    assert.equal(await row.innerText(), first, "undo restores the first box");
+    assert.ok(await redo.isEnabled());
+    await page.keyboard.press("Control+z");
+    assert.match(await row.innerText(), /no box/, "Ctrl+Z undoes the first box too");
+    assert.ok(await undo.isDisabled());
+    assert.ok(await save.isDisabled(), "back at the saved state: nothing to save");
+    await redo.click();
+    assert.equal(await row.innerText(), first);
+    await page.keyboard.press("Control+Shift+z");
+    assert.equal(await row.innerText(), second, "Ctrl+Shift+Z redoes");
+    assert.ok((await redo.isDisabled()) && (await save.isEnabled()));
+    await page.locator("[data-testid=delete-box]").click();
+    assert.match(await row.innerText(), /no box/);
+    await undo.click();
+    assert.equal(await row.innerText(), second, "a deletion can be undone");
+
+    // The 3D view: the box as a wireframe mesh, gone when the checkbox is off.
+    await page.locator("[data-testid=mode-navigate]").click();
+    await page.locator("[data-testid=view-render]").click();
+    const meshes = () => page.evaluate(() => (globalThis as unknown as { labelwise: { boxMeshCount(): number } }).labelwise.boxMeshCount());
+    assert.equal(await meshes(), 1);
+    const withBoxes = await shot("08-3d-boxes.png");
+    await page.locator("[data-testid=show-boxes-3d]").uncheck();
+    assert.equal(await meshes(), 0);
+    const without = await shot("09-3d-no-boxes.png");
+    const d = difference(withBoxes, without);
+    assert.ok(d > 0.002, `the box wireframe changes the 3D view (${(d * 100).toFixed(2)}% of pixels)`);
+    await page.locator("[data-testid=show-boxes-3d]").check();
+    await page.locator("[data-testid=view-multi]").click();
+
+    // Undo everything: the case is back at its saved state (no unsaved-changes prompt later).
+    while (await undo.isEnabled()) await undo.click();
+    assert.match(await row.innerText(), /no box/);
+    assert.ok(await save.isDisabled());
   });
 
   test("after a reload the jobs are still listed and the loss curve comes back", async () => {

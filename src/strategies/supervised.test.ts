@@ -6,7 +6,8 @@ import { unetConfig } from "../nn/index.js";
 import { Rng } from "../data/index.js";
 import { expectNoLeak, randn, setNumThreads, streamGenerator, tidy } from "../tensor/index.js";
 import { type StrategyEnv, toTensorBatch } from "../training/index.js";
-import { SupervisedConfigSchema, SupervisedStrategy, deepSupervisionWeights } from "./index.js";
+import { strategyConformance } from "./_testing/conformance.js";
+import { SupervisedConfigSchema, SupervisedStrategy, createSupervisedStrategy, deepSupervisionWeights } from "./index.js";
 
 setNumThreads(1);
 
@@ -73,3 +74,5 @@ test("toTensorBatch(): shapes and dtypes of every stream", () => {
     }),
   );
 });
+
+strategyConformance("supervised", { factory: createSupervisedStrategy, config: SupervisedConfigSchema.parse({ kind: "supervised", deepSupervision: false }) });

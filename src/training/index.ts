@@ -1,6 +1,6 @@
 // The training layer (L5): one loop for every strategy (the Strategy contract), tensor batches,
 // checkpoints with exact resume, validation, and progress reporting.
-export type { Strategy, OptimizerLike, StrategyEnv, StrategyFactory, StepContext, StepOutput, StrategyState, StrategyDescription } from "./strategy.js";
+export type { Strategy, OptimizerLike, StrategyData, StrategyEnv, StrategyFactory, StepContext, StepOutput, StrategyState, StrategyDescription } from "./strategy.js";
 export { toTensorBatch, type Batch, type LabelledBatch, type UnlabelledBatch, type BoxBatch } from "./batch.js";
 export { Trainer, TensorLeakError, type TrainerOptions, type TrainerValidation, type TrainingResult, type BatchSource } from "./trainer.js";
 export {

@@ -1,9 +1,10 @@
 // The Strategy contract: the Trainer owns the loop (batches, scopes, optimizer, schedule,
 // validation, checkpoints, resume) and a strategy supplies the models and one training step.
 // Supervised, semi-supervised and box-supervised training are all strategies; none copies the loop.
-import type { BatchComposition, Rng } from "../data/index.js";
+import type { BatchComposition, PreprocessedCase, Rng } from "../data/index.js";
 import type { JsonObject, Module, NetworkConfig } from "../nn/index.js";
 import type { Generator, Tensor } from "../tensor/index.js";
+import type { Volume } from "../volume/index.js";
 import type { Batch } from "./batch.js";
 
 /** What a training step may know about where it is. */
@@ -88,10 +89,33 @@ export interface StrategyEnv {
   readonly ignoreLabel: number | null;
   /** The plan's batch size (default per-stream sample count). */
   readonly batchSize: number;
+  /**
+   * The training patch as a tensor's spatial shape (D, H, W). Strategies whose modules are sized by
+   * the patch (FBA-Net's contrastive head) need it; optional so older callers still compile.
+   */
+  readonly patchSize?: readonly [number, number, number];
   readonly totalIterations: number;
   readonly iterationsPerEpoch: number;
   /** A generator for a named stream of the run seed (e.g. "init", "dropout"). */
   generator(stream: string): Generator;
+  /**
+   * Read access to the run's training data, for strategies that derive something from it when they
+   * are built (the box strategy's shape templates). Absent when a strategy is built without a
+   * dataset (unit tests); strategies must then fall back or fail with a clear message.
+   */
+  readonly data?: StrategyData;
+}
+
+/** The run's training data as a strategy may read it at construction (synchronously). */
+export interface StrategyData {
+  /** The fold's training case ids per stream (splits.json `train`). */
+  readonly cases: { readonly labelled: readonly string[]; readonly unlabelled: readonly string[]; readonly boxes: readonly string[] };
+  /** Voxel size (x, y, z) in mm of the plan's grid, i.e. of the patches before augmentation. */
+  readonly spacing: readonly [number, number, number];
+  /** A training case of the fold on the plan's grid (from the preprocessing cache). */
+  case(id: string): PreprocessedCase;
+  /** A label map file (NIfTI), reoriented to RAS as preprocessing does, not resampled; relative paths from the working directory. */
+  readLabelMap(file: string): Volume;
 }
 
 /** What the trainer needs of an optimizer (every src/nn optimizer fits). */

@@ -15,6 +15,8 @@ export interface DatasetInfo {
   readonly channels: readonly string[];
   readonly labels: readonly LabelInfo[];
   readonly strategies: readonly string[];
+  /** One line per strategy (what it trains on). */
+  readonly strategySummaries: Readonly<Record<string, string>>;
   readonly predictionsFolder: string;
 }
 

@@ -8,8 +8,10 @@
 //     keeps the box's extent when the box crosses this slice, else it is this slice alone;
 //   - from an edge or corner: moves those edges; from inside: moves the box in the slice's plane.
 // Edges snap to voxel edges. A click without a drag moves the crosshair, as in Navigate mode.
+// Every finished edit (draw, move, resize, delete) is one step of the undo history (box-history.ts).
 import { applyAffine, invertAffine, type Mat4 as VMat4, type Vec3 as VVec3 } from "../../src/volume/index.js";
 import type { CaseDetail, LabelInfo, Vec3, VoxelBox } from "./api.js";
+import { BoxHistory, type BoxSet } from "./box-history.js";
 import { TILE_AXES, type Tile, type Viewer } from "./viewer.js";
 
 type Edge = "min" | "max" | null;
@@ -32,7 +34,7 @@ const HANDLE_PX = 7;
 const cloneBox = (b: VoxelBox): VoxelBox => ({ min: [...b.min] as Vec3, max: [...b.max] as Vec3 });
 
 export class BoxEditor {
-  private boxes = new Map<string, VoxelBox>();
+  private readonly history = new BoxHistory();
   private labels: readonly LabelInfo[] = [];
   private detail: CaseDetail | null = null;
   private aff: VMat4 | null = null;
@@ -41,7 +43,6 @@ export class BoxEditor {
   private raf = 0;
   active = false;
   selected = "";
-  dirty = false;
   /** Called when boxes change (list, buttons, unsaved marker). */
   onChange: (() => void) | null = null;
 
@@ -59,6 +60,48 @@ export class BoxEditor {
     new ResizeObserver(() => this.scheduleDraw()).observe(gl);
   }
 
+  /** The boxes shown now (the history's current value). */
+  private get boxes(): BoxSet {
+    return this.history.current;
+  }
+
+  /** The boxes differ from the saved ones. */
+  get dirty(): boolean {
+    return this.history.dirty;
+  }
+
+  get canUndo(): boolean {
+    return this.history.canUndo;
+  }
+
+  get canRedo(): boolean {
+    return this.history.canRedo;
+  }
+
+  /** Applies an edit as one undo step. */
+  private commit(next: BoxSet): void {
+    if (!this.history.commit(next)) return;
+    this.onChange?.();
+    this.scheduleDraw();
+  }
+
+  /** Undoes the last edit of this case (a drag in progress is abandoned first). */
+  undo(): void {
+    this.drag = null;
+    if (this.history.undo()) {
+      this.onChange?.();
+      this.scheduleDraw();
+    }
+  }
+
+  redo(): void {
+    this.drag = null;
+    if (this.history.redo()) {
+      this.onChange?.();
+      this.scheduleDraw();
+    }
+  }
+
   setLabels(labels: readonly LabelInfo[]): void {
     this.labels = labels.filter((l) => !l.region);
     if (!this.labels.some((l) => l.name === this.selected)) this.selected = this.labels[0]?.name ?? "";
@@ -69,8 +112,7 @@ export class BoxEditor {
     this.detail = detail;
     this.aff = detail ? (detail.affine.map((r) => [...r]) as unknown as VMat4) : null;
     this.inv = this.aff ? invertAffine(this.aff) : null;
-    this.boxes = new Map(boxes.map((b) => [b.label, cloneBox(b.voxel)]));
-    this.dirty = false;
+    this.history.reset(new Map(boxes.map((b) => [b.label, cloneBox(b.voxel)])));
     this.drag = null;
     this.onChange?.();
     this.scheduleDraw();
@@ -86,16 +128,12 @@ export class BoxEditor {
   }
 
   remove(label: string): void {
-    if (this.boxes.delete(label)) {
-      this.dirty = true;
-      this.onChange?.();
-      this.scheduleDraw();
-    }
+    const next = new Map(this.boxes);
+    if (next.delete(label)) this.commit(next);
   }
 
   markSaved(boxes: readonly { label: string; voxel: VoxelBox }[]): void {
-    this.boxes = new Map(boxes.map((b) => [b.label, cloneBox(b.voxel)]));
-    this.dirty = false;
+    this.history.markSaved(new Map(boxes.map((b) => [b.label, cloneBox(b.voxel)])));
     this.onChange?.();
     this.scheduleDraw();
   }
@@ -261,8 +299,9 @@ export class BoxEditor {
       this.viewer.setCrosshairMM(this.viewer.canvasToMM(d.tile, px[0], px[1]));
       return;
     }
-    this.boxes.set(this.selected, d.preview);
-    this.dirty = true;
+    const next = new Map(this.boxes);
+    next.set(this.selected, d.preview);
+    this.commit(next);
     // Keep the other two views cutting through the box, so its third extent can be set there.
     const cross = this.toVoxel(this.viewer.crosshairMM());
     const b = d.preview;
@@ -272,8 +311,6 @@ export class BoxEditor {
       for (const a of [d.axes.u, d.axes.v]) c[a] = (b.min[a]! + b.max[a]! - 1) / 2;
       this.viewer.setCrosshairMM([...applyAffine(this.aff!, c)] as Vec3);
     }
-    this.onChange?.();
-    this.scheduleDraw();
   }
 
   /**

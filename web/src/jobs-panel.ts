@@ -11,6 +11,8 @@ export interface JobsPanelHooks {
   currentCase(): string | null;
   /** A job ended (predictions may have appeared). */
   onJobEnded(job: JobRecord): void;
+  /** Training cases marked box-annotated now (the box strategy needs some). */
+  boxCases(): number;
 }
 
 export class JobsPanel {
@@ -25,9 +27,18 @@ export class JobsPanel {
   constructor(
     strategies: readonly string[],
     private readonly hooks: JobsPanelHooks,
+    private readonly summaries: Readonly<Record<string, string>> = {},
   ) {
     const sel = $<HTMLSelectElement>("strategy");
-    sel.replaceChildren(...strategies.map((s) => new Option(s, s)));
+    sel.replaceChildren(
+      ...strategies.map((s) => {
+        const o = new Option(s, s);
+        o.title = summaries[s] ?? "";
+        return o;
+      }),
+    );
+    sel.addEventListener("change", () => this.describeStrategy());
+    this.describeStrategy();
     $("start-train").addEventListener("click", () => void this.startTrain());
     $("start-predict").addEventListener("click", () => void this.startPredict());
     $("job-cancel").addEventListener("click", () => void this.cancel(false));
@@ -42,6 +53,13 @@ export class JobsPanel {
     const pick = running?.id ?? (remembered && this.jobs.some((j) => j.id === remembered) ? remembered : this.jobs[0]?.id);
     if (pick) this.select(pick);
     this.timer = window.setInterval(() => void this.refresh(), 2000);
+  }
+
+  /** What the chosen strategy does, and what it still lacks on this dataset. */
+  describeStrategy(): void {
+    const s = $<HTMLSelectElement>("strategy").value;
+    const lacks = s === "box" && this.hooks.boxCases() === 0 ? "No case is box-annotated yet: draw boxes on unlabelled cases and save them first." : "";
+    $("strategy-hint").textContent = [this.summaries[s] ?? "", lacks].filter(Boolean).join(". ");
   }
 
   private error(msg: string): void {

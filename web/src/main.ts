@@ -3,6 +3,7 @@
 import "./style.css";
 import { api, ApiError, type Annotation, type CaseDetail, type CaseSummary, type DatasetInfo, type JobRecord, type LabelInfo } from "./api.js";
 import { BoxEditor } from "./box-editor.js";
+import { boxWireframe } from "./box-meshes.js";
 import { JobsPanel } from "./jobs-panel.js";
 import { Viewer, type ViewMode } from "./viewer.js";
 
@@ -14,6 +15,7 @@ let current: CaseDetail | null = null;
 let loadSeq = 0;
 let viewer: Viewer;
 let editor: BoxEditor;
+let jobsPanel: JobsPanel | null = null;
 
 function status(text: string, isError = false): void {
   const s = $("status");
@@ -69,6 +71,7 @@ function renderCases(): void {
 async function refreshCases(): Promise<void> {
   cases = await api.cases();
   renderCases();
+  jobsPanel?.describeStrategy();
 }
 
 function fmtBox(b: { min: number[]; max: number[] }): string {
@@ -99,7 +102,30 @@ function renderBoxes(): void {
   const save = $<HTMLButtonElement>("save-boxes");
   save.disabled = !current || !editor.dirty || current.split !== "train";
   $<HTMLButtonElement>("delete-box").disabled = !editor.get(editor.selected);
-  if (editor.dirty) $("box-status").textContent = "Unsaved changes.";
+  $<HTMLButtonElement>("undo-box").disabled = !editor.canUndo;
+  $<HTMLButtonElement>("redo-box").disabled = !editor.canRedo;
+  const boxStatus = $("box-status");
+  if (editor.dirty) boxStatus.textContent = "Unsaved changes.";
+  else if (boxStatus.textContent === "Unsaved changes.") boxStatus.textContent = "As saved.";
+  updateBoxMeshes();
+}
+
+/** The boxes as wireframes in the 3-D view (when shown), rods a quarter of the coarsest voxel side thick. */
+function updateBoxMeshes(): void {
+  const show = $<HTMLInputElement>("show-boxes-3d").checked;
+  if (!current || !show) {
+    viewer.setBoxMeshes([]);
+    return;
+  }
+  const affine = current.affine.map((r) => [...r]) as unknown as Parameters<typeof boxWireframe>[1];
+  const extent = Math.hypot(...current.shape.map((n, a) => n * current!.spacing[a]!));
+  const thickness = Math.max(0.25 * Math.max(...current.spacing), 0.004 * extent);
+  viewer.setBoxMeshes(
+    organs().flatMap((l) => {
+      const b = editor.get(l.name);
+      return b ? [{ name: `box-${l.name}`, color: l.color, mesh: boxWireframe(b, affine, thickness) }] : [];
+    }),
+  );
 }
 
 function selectOrgan(name: string): void {
@@ -224,6 +250,19 @@ function wireControls(): void {
   organ.addEventListener("change", () => selectOrgan(organ.value));
   $("save-boxes").addEventListener("click", () => void saveBoxes());
   $("delete-box").addEventListener("click", () => editor.remove(editor.selected));
+  $("undo-box").addEventListener("click", () => editor.undo());
+  $("redo-box").addEventListener("click", () => editor.redo());
+  $("show-boxes-3d").addEventListener("change", updateBoxMeshes);
+  // Ctrl/Cmd+Z undoes a box edit, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes it (not while typing in a field).
+  window.addEventListener("keydown", (e) => {
+    const t = e.target as HTMLElement | null;
+    if (!(e.ctrlKey || e.metaKey) || e.altKey || (t && /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName))) return;
+    const key = e.key.toLowerCase();
+    if (key === "z" && !e.shiftKey) editor.undo();
+    else if ((key === "z" && e.shiftKey) || key === "y") editor.redo();
+    else return;
+    e.preventDefault();
+  });
   $<HTMLSelectElement>("annotation").addEventListener("change", (e) => void setAnnotation((e.target as HTMLSelectElement).value as Annotation));
   $<HTMLSelectElement>("case-filter").addEventListener("change", renderCases);
   for (const which of ["label", "prediction"] as const) {
@@ -286,8 +325,14 @@ async function boot(): Promise<void> {
       });
     },
     boxRects: (label: string) => editor.screenRects(label),
+    boxMeshCount: () => viewer.boxMeshCount(),
   };
-  const jobs = new JobsPanel(dataset.strategies, { currentCase: () => current?.id ?? null, onJobEnded });
+  const jobs = new JobsPanel(
+    dataset.strategies,
+    { currentCase: () => current?.id ?? null, onJobEnded, boxCases: () => cases.filter((c) => c.split === "train" && c.annotation === "boxes").length },
+    dataset.strategySummaries,
+  );
+  jobsPanel = jobs;
   await refreshCases();
   const wanted = decodeURIComponent(/^#case=(.+)$/.exec(location.hash)?.[1] ?? "");
   const first = cases.find((c) => c.id === wanted) ?? cases[0];

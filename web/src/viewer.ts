@@ -1,8 +1,11 @@
 // The niivue viewer: one scan with label and prediction overlays (per-organ colours), in
 // axial/coronal/sagittal + 3D tiles or one view at a time, and the coordinate helpers the box
-// editor needs (which 2-D tile is under the mouse, canvas pixels <-> world millimetres).
-import { MULTIPLANAR_TYPE, NVImage, Niivue, SHOW_RENDER, SLICE_TYPE } from "@niivue/niivue";
+// editor needs (which 2-D tile is under the mouse, canvas pixels <-> world millimetres). Boxes
+// appear in the 3-D tile as wireframe meshes (box-meshes.ts); the slice tiles outline them on the
+// box editor's own canvas instead, so niivue draws no mesh on 2-D slices.
+import { MULTIPLANAR_TYPE, NVImage, NVMesh, Niivue, SHOW_RENDER, SLICE_TYPE } from "@niivue/niivue";
 import type { LabelInfo, Vec3 } from "./api.js";
+import type { MeshData } from "./box-meshes.js";
 
 export type ViewMode = "multi" | "axial" | "coronal" | "sagittal" | "render";
 export type Overlay = "label" | "prediction";
@@ -57,6 +60,7 @@ export class Viewer {
   onDraw: (() => void) | null = null;
   onLocation: ((text: string) => void) | null = null;
   private mode: ViewMode = "multi";
+  private boxMeshes: NVMesh[] = [];
 
   private constructor(nv: Niivue) {
     this.nv = nv;
@@ -75,6 +79,9 @@ export class Viewer {
       crosshairWidth: 1,
       crosshairWidthUnit: "percent",
       crosshairGap: 0,
+      // Box meshes only in the 3-D tile; seen through the volume rendering where it hides them.
+      meshThicknessOn2D: 0,
+      meshXRay: 0.6,
     });
     const v = new Viewer(nv);
     await nv.attachToCanvas(canvas);
@@ -110,6 +117,19 @@ export class Viewer {
     }
     this.nv.updateGLVolume();
     this.setView(this.mode);
+  }
+
+  /** Replaces the boxes drawn in the 3-D view (an empty list removes them). */
+  setBoxMeshes(boxes: readonly { name: string; color: string; mesh: MeshData }[]): void {
+    for (const m of this.boxMeshes) this.nv.removeMesh(m);
+    this.boxMeshes = boxes.map((b) => new NVMesh(b.mesh.pts, b.mesh.tris, b.name, Uint8Array.from([...hexToRgb(b.color), 255]), 1, true, this.nv.gl));
+    for (const m of this.boxMeshes) this.nv.addMesh(m);
+    this.nv.drawScene();
+  }
+
+  /** Number of box meshes shown in the 3-D view. */
+  boxMeshCount(): number {
+    return this.boxMeshes.length;
   }
 
   hasVolume(): boolean {

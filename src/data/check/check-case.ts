@@ -145,8 +145,10 @@ async function checkBoxes(
     if (annotation === "boxes") problems.push(error(c.id, rel, "boxes", "missing (the case is marked boxes in labelwise.json)"));
     return;
   }
-  if (annotation !== undefined && annotation !== "boxes") {
-    problems.push(warning(c.id, rel, "boxes", `box file present but the case is marked ${annotation}; training ignores it`));
+  // A labelled case's boxes are used when a split turns it into a box case (split.boxes); an
+  // unlabelled case never trains from boxes.
+  if (annotation === "unlabelled") {
+    problems.push(warning(c.id, rel, "boxes", "box file present but the case is marked unlabelled; training ignores it (mark it boxes in labelwise.json to use it)"));
   }
   let file;
   try {

@@ -176,6 +176,11 @@ const DAMAGES: { name: string; damage: (root: string) => Promise<void>; line: Re
     line: /^ERROR case_003 boxes\/case_003\.json boxes\[0\]\.voxel: min ≥ max on axis j: min \[5,4,3\] max \[7,4,5\]$/,
   },
   {
+    name: "box naming a label dataset.json does not have",
+    damage: (r) => editJson(r, "boxes/case_003.json", (v) => ({ ...v, boxes: [{ label: "heart", value: 3, voxel: { min: [1, 1, 1], max: [3, 3, 3] } }] })),
+    line: /^ERROR case_003 boxes\/case_003\.json boxes\[0\]\.label: "heart" is not a label of dataset\.json \(labels: /,
+  },
+  {
     name: "box world corners disagree with its voxels",
     damage: (r) =>
       editJson(r, "boxes/case_003.json", (v) => {

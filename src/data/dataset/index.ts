@@ -65,8 +65,10 @@ export {
   type SplitCase,
   type SplitOptions,
   type LabelledSelection,
+  type LabelledCaseList,
 } from "./splits.js";
 export { openDataset, splitCases, readCase, readCaseBoxes, type Dataset, type DatasetCase, type LoadedCase } from "./dataset.js";
+export { deriveBoxFiles, perturbVoxelBox, type BoxPerturbation, type DeriveBoxesOptions, type DeriveBoxesResult } from "./derive-boxes.js";
 export { importMsd, MsdJsonSchema, type MsdJson, type MsdImportOptions, type MsdImportResult } from "./msd.js";
 export { error, warning, formatProblem, type Problem, type Severity } from "./problem.js";
 export { parseWith, parseJsonText, readJsonFile } from "./json-file.js";

@@ -90,3 +90,29 @@ test("saveSplits/loadSplits round-trip identically; a damaged file is refused wi
     await removeDir(dir);
   }
 });
+
+test("makeSplits: an explicit labelled case list keeps exactly those cases labelled (the others unlabelled), is recorded sorted, and round-trips", async () => {
+  const cs = cases(10, (i) => (i === 9 ? { annotation: "unlabelled", hasLabel: false } : {}));
+  // One fold keeps every case for training (the left-atrium protocol: a fixed list of labelled scans).
+  const s = makeSplits(cs, { folds: 1, seed: 3, labelled: { cases: ["c004", "c001"] } });
+  assert.deepEqual(s.labelled, { cases: ["c001", "c004"] });
+  assert.deepEqual(s.splits[0]!.train.labelled, ["c001", "c004"]);
+  assert.deepEqual(s.splits[0]!.train.unlabelled, ["c000", "c002", "c003", "c005", "c006", "c007", "c008", "c009"]);
+  // With folds, a listed case that lands in a fold's validation part is validated on, not trained on.
+  const k = makeSplits(cs, { folds: 3, seed: 3, labelled: { cases: ["c000", "c001", "c002"] } });
+  for (const f of k.splits) {
+    assert.deepEqual(f.train.labelled, ["c000", "c001", "c002"].filter((id) => !f.val.includes(id)));
+    assert.deepEqual([...f.train.labelled, ...f.train.unlabelled, ...f.val].sort(), cs.map((c) => c.id));
+  }
+  assert.throws(() => makeSplits(cs, { folds: 1, seed: 3, labelled: { cases: ["c001", "nope"] } }), /names nope, which is not a training case/);
+  assert.throws(() => makeSplits(cs, { folds: 1, seed: 3, labelled: { cases: ["c009"] } }), /names c009, whose annotation is "unlabelled"/);
+  assert.throws(() => makeSplits(cs, { folds: 1, seed: 3, labelled: { cases: ["c001", "c001"] } }), /names c001 twice/);
+  const dir = await tempDir();
+  try {
+    const file = path.join(dir, "splits.json");
+    await saveSplits(file, s);
+    assert.deepEqual(await loadSplits(file), s);
+  } finally {
+    await removeDir(dir);
+  }
+});

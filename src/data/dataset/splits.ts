@@ -25,6 +25,8 @@ export interface SplitCase {
 
 /** How many labelled cases to keep in each fold's training part; the others become unlabelled. */
 export type LabelledSelection = { readonly fraction: number } | { readonly count: number };
+/** The labelled cases named explicitly (e.g. a published benchmark's list); the others become unlabelled. */
+export type LabelledCaseList = { readonly cases: readonly string[] };
 
 /** Options of {@link makeSplits}. */
 export interface SplitOptions {
@@ -33,13 +35,20 @@ export interface SplitOptions {
   /** Seed in [0, 2^32). */
   readonly seed: number;
   /** Labelled subset of each fold's training cases; omitted: every case marked labelled stays labelled. */
-  readonly labelled?: LabelledSelection;
+  readonly labelled?: LabelledSelection | LabelledCaseList;
   /**
    * Which labelled cases to keep: "random" (seeded; a larger fraction keeps a superset of a smaller
    * one) or "first" in sorted id order (the convention of the left-atrium semi-supervised benchmark).
    * @default "random"
    */
   readonly selection?: "random" | "first";
+  /**
+   * Of the labelled cases a fold's `labelled` selection leaves out, how many become box-annotated
+   * (train.boxes) instead of unlabelled: mixed supervision from one fully labelled dataset whose
+   * box files were derived (`labelwise boxes-from-labels`). Taken in the selection's order, so a
+   * larger share keeps a smaller one's cases. Omitted: they all become unlabelled.
+   */
+  readonly boxes?: LabelledSelection;
 }
 
 const Ids = z.array(z.string().min(1));
@@ -57,8 +66,10 @@ export const SplitsSchema = z
     prng: z.literal("mulberry32"),
     seed: z.number().int().min(0).max(0xffffffff),
     folds: z.number().int().positive(),
-    labelled: z.union([z.strictObject({ fraction: z.number().min(0).max(1) }), z.strictObject({ count: z.number().int().nonnegative() }), z.null()]),
+    labelled: z.union([z.strictObject({ fraction: z.number().min(0).max(1) }), z.strictObject({ count: z.number().int().nonnegative() }), z.strictObject({ cases: Ids }), z.null()]),
     selection: z.enum(["random", "first"]),
+    /** Present when demoted labelled cases were turned into box cases (SplitOptions.boxes). */
+    boxes: z.union([z.strictObject({ fraction: z.number().min(0).max(1) }), z.strictObject({ count: z.number().int().nonnegative() })]).optional(),
     splits: z.array(FoldSchema),
   })
   .superRefine((s, ctx) => {
@@ -78,20 +89,38 @@ export type Splits = z.infer<typeof SplitsSchema>;
 /** One fold. */
 export type Fold = Splits["splits"][number];
 
-/** Labelled count kept from `available` candidates. A positive fraction keeps at least one case. */
-function labelledCount(sel: LabelledSelection, available: number): number {
+/** Count kept from `available` candidates. A positive fraction keeps at least one case. */
+function labelledCount(sel: LabelledSelection, available: number, what = "labelled"): number {
   if ("fraction" in sel) {
-    if (!(sel.fraction >= 0 && sel.fraction <= 1)) throw new RangeError(`Cannot split: labelled fraction must be in [0, 1]. Received: ${sel.fraction}`);
+    if (!(sel.fraction >= 0 && sel.fraction <= 1)) throw new RangeError(`Cannot split: ${what} fraction must be in [0, 1]. Received: ${sel.fraction}`);
     if (sel.fraction === 0) return 0;
     return Math.min(available, Math.max(1, Math.round(sel.fraction * available)));
   }
-  if (!Number.isInteger(sel.count) || sel.count < 0) throw new RangeError(`Cannot split: labelled count must be a non-negative integer. Received: ${sel.count}`);
-  if (sel.count > available) throw new RangeError(`Cannot split: labelled count ${sel.count} exceeds the ${available} labelled training case(s) of a fold`);
+  if (!Number.isInteger(sel.count) || sel.count < 0) throw new RangeError(`Cannot split: ${what} count must be a non-negative integer. Received: ${sel.count}`);
+  if (sel.count > available) {
+    const of = what === "labelled" ? "labelled training case(s) of a fold" : "labelled training case(s) a fold leaves unlabelled";
+    throw new RangeError(`Cannot split: ${what} count ${sel.count} exceeds the ${available} ${of}`);
+  }
   return sel.count;
 }
 
+/** The explicit labelled list as a set, after checking that each id is a labelled case of the dataset. */
+function checkedCaseList(list: readonly string[], byId: ReadonlyMap<string, SplitCase>): Set<string> {
+  const out = new Set<string>();
+  for (const id of list) {
+    const c = byId.get(id);
+    if (!c) throw new RangeError(`Cannot split: the labelled case list names ${id}, which is not a training case of the dataset`);
+    if (c.annotation !== "labelled") throw new RangeError(`Cannot split: the labelled case list names ${id}, whose annotation is "${c.annotation}" (only labelled cases can stay labelled)`);
+    if (out.has(id)) throw new RangeError(`Cannot split: the labelled case list names ${id} twice`);
+    out.add(id);
+  }
+  return out;
+}
+
 /**
- * Splits cases into folds (seeded) and selects each fold's labelled subset.
+ * Splits cases into folds (seeded) and selects each fold's labelled subset (a fraction, a count,
+ * or an explicit list: listed cases of a fold's training part stay labelled, the others become
+ * unlabelled; a listed case that falls in a fold's validation part is validated on, not trained on).
  * Validation folds are drawn from cases with a label file; cases without one always train.
  * @example
  * const s = makeSplits(cases, { folds: 5, seed: 12345, labelled: { fraction: 0.1 } });
@@ -115,6 +144,7 @@ export function makeSplits(cases: readonly SplitCase[], opts: SplitOptions): Spl
   // Independent streams: the labelled selection does not change when the number of folds does.
   const perm = shuffled(evaluable, mulberry32(deriveSeed(seed, 0)));
   const labelledIds = ids.filter((id) => byId.get(id)!.annotation === "labelled");
+  const listed = opts.labelled && "cases" in opts.labelled ? checkedCaseList(opts.labelled.cases, byId) : null;
   const order = selection === "first" ? labelledIds : shuffled(labelledIds, mulberry32(deriveSeed(seed, 1)));
   const splits: Fold[] = [];
   let start = 0;
@@ -124,10 +154,14 @@ export function makeSplits(cases: readonly SplitCase[], opts: SplitOptions): Spl
     start += size;
     const train = ids.filter((id) => !val.has(id));
     const candidates = order.filter((id) => !val.has(id));
-    const keep = new Set(opts.labelled === undefined ? candidates : candidates.slice(0, labelledCount(opts.labelled, candidates.length)));
+    const keep = new Set(
+      opts.labelled === undefined ? candidates : listed ? candidates.filter((id) => listed.has(id)) : candidates.slice(0, labelledCount(opts.labelled as LabelledSelection, candidates.length)),
+    );
+    const demoted = candidates.filter((id) => !keep.has(id));
+    const boxed = new Set(opts.boxes === undefined ? [] : demoted.slice(0, labelledCount(opts.boxes, demoted.length, "boxes")));
     const role = (id: string): Annotation => {
       const a = byId.get(id)!.annotation;
-      return a === "labelled" && !keep.has(id) ? "unlabelled" : a;
+      return a === "labelled" && !keep.has(id) ? (boxed.has(id) ? "boxes" : "unlabelled") : a;
     };
     splits.push({
       fold: f,
@@ -145,8 +179,9 @@ export function makeSplits(cases: readonly SplitCase[], opts: SplitOptions): Spl
     prng: "mulberry32",
     seed,
     folds,
-    labelled: opts.labelled === undefined ? null : "fraction" in opts.labelled ? { fraction: opts.labelled.fraction } : { count: opts.labelled.count },
+    labelled: opts.labelled === undefined ? null : "fraction" in opts.labelled ? { fraction: opts.labelled.fraction } : "count" in opts.labelled ? { count: opts.labelled.count } : { cases: [...listed!].sort(compareIds) },
     selection,
+    ...(opts.boxes === undefined ? {} : { boxes: "fraction" in opts.boxes ? { fraction: opts.boxes.fraction } : { count: opts.boxes.count } }),
     splits,
   };
 }

@@ -3,8 +3,9 @@
 // files (path, size, mtime) and its binary has the recorded size; otherwise it is preprocessed
 // again. Cases are processed a few at a time, so memory stays at a few volumes.
 import { mkdir, stat } from "node:fs/promises";
+import path from "node:path";
 import { mapPool } from "../_internal/pool.js";
-import { type Dataset, type DatasetCase, readCase, readCaseBoxes } from "../dataset/index.js";
+import { type Dataset, type DatasetCase, boxFilePath, readCase, readCaseBoxes } from "../dataset/index.js";
 import { type PlanConfiguration, type Plans, preprocessingHash } from "../plan/index.js";
 import { type CacheHeader, CacheFormatError, type SourceStamp, casePaths, readHeaderSync, writeCase } from "./cache-format.js";
 import { preprocessCase } from "./preprocess-case.js";
@@ -13,6 +14,11 @@ import { preprocessCase } from "./preprocess-case.js";
 export interface PreprocessOptions {
   /** Only these case ids. @default every training case */
   caseIds?: readonly string[];
+  /**
+   * Cases whose boxes are read into the cache although labelwise.json does not mark them boxes
+   * (a split turned them into box cases). Cases marked boxes always get theirs.
+   */
+  boxCases?: readonly string[];
   /** Cases processed at once. @default 2 */
   concurrency?: number;
   /** Preprocess every case even when the cache is valid. @default false */
@@ -33,14 +39,19 @@ export interface CacheIndex {
   readonly written: readonly string[];
 }
 
-async function stamps(c: DatasetCase): Promise<SourceStamp[]> {
+/** Size and mtime of every file a cached case derives from (its box file too when boxes are read: edited boxes are redone). */
+async function stamps(c: DatasetCase, boxFile: string | null): Promise<SourceStamp[]> {
   const files = [...c.images, ...(c.label === null ? [] : [c.label])];
-  return Promise.all(
+  const out = await Promise.all(
     files.map(async (path) => {
       const s = await stat(path);
       return { path, size: s.size, mtimeMs: s.mtimeMs };
     }),
   );
+  // A missing box file is left out here: reading the boxes then fails with the dataset's message.
+  const b = boxFile === null ? undefined : await stat(boxFile).catch(() => undefined);
+  if (b) out.push({ path: boxFile!, size: b.size, mtimeMs: b.mtimeMs });
+  return out;
 }
 
 function sameSources(a: readonly SourceStamp[], b: readonly SourceStamp[]): boolean {
@@ -81,11 +92,13 @@ export async function preprocessDataset(ds: Dataset, plans: Plans, config: PlanC
     const missing = [...wanted].filter((id) => !cases.some((c) => c.id === id));
     if (missing.length) throw new RangeError(`Cannot preprocess: unknown case id(s) ${missing.join(", ")}`);
   }
+  const boxCases = new Set(opts.boxCases ?? []);
   const reused: string[] = [];
   const written: string[] = [];
   let done = 0;
   const headers = await mapPool(cases, opts.concurrency ?? 2, async (c) => {
-    const sources = await stamps(c);
+    const wantBoxes = c.annotation === "boxes" || boxCases.has(c.id);
+    const sources = await stamps(c, wantBoxes ? path.join(ds.root, boxFilePath(c.id)) : null);
     const cached = opts.force ? null : await validHeader(dir, c.id, hash, sources);
     if (cached) {
       reused.push(c.id);
@@ -93,7 +106,7 @@ export async function preprocessDataset(ds: Dataset, plans: Plans, config: PlanC
       return cached;
     }
     const loaded = await readCase(c);
-    const boxes = c.annotation === "boxes" ? await readCaseBoxes(ds, c) : null;
+    const boxes = wantBoxes ? await readCaseBoxes(ds, c) : null;
     const pc = preprocessCase(c.id, loaded.images, loaded.label, boxes, config, { ignoreLabel: plans.ignoreLabel });
     const header = await writeCase(dir, pc, hash, sources, opts.fsync ?? true);
     written.push(c.id);

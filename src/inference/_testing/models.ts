@@ -75,6 +75,8 @@ export function fakeModel(predictor: Predictor, numClasses: number, plan: PlanCo
     source: id,
     sha256: id.padEnd(64, "0"),
     predictors: [predictor],
+    moduleNames: ["network"],
+    decoderPredictors: [[predictor]],
     plan,
     mirrorAxes: [0, 1, 2],
     numClasses,

@@ -53,6 +53,7 @@ export function caseRoutes(app: FastifyInstance, ctx: ServerContext): void {
                 items: { type: "object", properties: { name: { type: "string" }, value: { type: "integer" }, color: { type: "string" }, region: { type: "boolean" } } },
               },
               strategies: { type: "array", items: { type: "string" } },
+              strategySummaries: { type: "object", additionalProperties: { type: "string" } },
               predictionsFolder: { type: "string" },
             },
           },
@@ -70,6 +71,7 @@ export function caseRoutes(app: FastifyInstance, ctx: ServerContext): void {
         channels: [...ds.channels],
         labels: await service.labels(),
         strategies: [...ctx.strategies],
+        strategySummaries: Object.fromEntries(ctx.strategies.flatMap((s) => (ctx.strategySummaries[s] === undefined ? [] : [[s, ctx.strategySummaries[s]]]))),
         predictionsFolder: service.predictionsDir,
       };
     },

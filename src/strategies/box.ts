@@ -1,0 +1,487 @@
+// The box strategy: segmentation trained from one 3-D box per organ (Du, Dong, Xu, Liao, IEEE TMI
+// 2023; recipe in ../shared/design/methods.md section A), optionally mixed with fully labelled
+// cases in the same run. One network with a mask head and a contrastive (embedding) head:
+//   box samples      projection (MIL) term + λ_pair(t)·pairwise term (grey-level or embedding
+//                    affinity) + λ_geo(t)·geometric prior (template, ICP, Chamfer) + optional area term;
+//   labelled samples Dice + cross-entropy;
+//   both             supervised InfoNCE training the contrastive head: true labels for labelled
+//                    voxels, box labels (coarse: inside/outside, then refine: by the prediction) for
+//                    box voxels, pooled so the same organ in two patients is a positive pair.
+// Unlabelled cases are not used. Every switch of the ablation (no / grey-level / embedding pairwise,
+// with or without the prior, area term, projection variant) is a config value; the losses are the
+// tested building blocks of src/losses/box.
+import { z } from "zod";
+import {
+  UNUSED_VOXEL,
+  boxAreaLoss,
+  boxMasks,
+  boxVoxelLabels,
+  diceCELossTerms,
+  ellipsoidTemplate,
+  foregroundProbabilities,
+  geometricPriorLoss,
+  pairwiseLoss,
+  pairwiseWarmup,
+  projectionLoss,
+  resolveBoxes,
+  sampleVoxels,
+  supConLoss,
+  templateFromMask,
+} from "../losses/index.js";
+import { type JsonObject, type NetworkConfig, SegmentationNetwork } from "../nn/index.js";
+import { type Generator, type Tensor, any, cat, clone, index, keep, logicalAnd, logicalNot, noGrad, tensor, tidy, where } from "../tensor/index.js";
+import type { Batch, BoxBatch, StepContext, StepOutput, Strategy, StrategyEnv, StrategyState } from "../training/index.js";
+
+const nonneg = z.number().nonnegative();
+const iterations = z.number().int().nonnegative();
+
+/** Where the geometric prior's organ templates come from. */
+const TemplateSourceSchema = z.discriminatedUnion("source", [
+  /** The first labelled training case of the fold holding the organ, else the ellipsoid. */
+  z.strictObject({ source: z.literal("auto") }),
+  /** The ellipsoid inscribed in the box (no data needed). */
+  z.strictObject({ source: z.literal("ellipsoid") }),
+  /** A labelled training case of the fold (never a box-annotated case's hidden label): `case`, or the first holding the organ. */
+  z.strictObject({ source: z.literal("labelled"), case: z.string().min(1).optional() }),
+  /** A label map file (NIfTI) with the dataset's label values, e.g. an atlas. */
+  z.strictObject({ source: z.literal("file"), path: z.string().min(1) }),
+]);
+
+/** zod schema of `strategy` when `kind` is "box" (strict: unknown keys are errors). */
+export const BoxConfigSchema = z
+  .strictObject({
+    kind: z.literal("box"),
+    /** Box-annotated patches per batch. @default the plan's batch size minus the labelled patches (at least 1) */
+    batchSize: z.number().int().positive().optional(),
+    /** Fully labelled patches per batch (mixed supervision). @default half the plan's batch size (at least 1) when the fold has labelled cases, else 0 */
+    labelledBatchSize: z.number().int().nonnegative().optional(),
+    projection: z
+      .strictObject({
+        /** "profile": 1-D max-projections per axis (the authors' code); "plane": 2-D ones. */
+        variant: z.enum(["profile", "plane"]).default("profile"),
+        weight: nonneg.default(1),
+      })
+      .prefault({}),
+    pairwise: z
+      .strictObject({
+        /** "embedding": cosine similarity of the contrastive head (the method); "intensity": grey levels (BoxInst); "none". */
+        affinity: z.enum(["none", "intensity", "embedding"]).default("embedding"),
+        /** λ_pair after the warm-up. */
+        weight: nonneg.default(1),
+        /** Linear ramp of λ_pair from 0 over this many iterations. */
+        warmupIterations: iterations.default(800),
+        /** τ. @default 0.9 (embedding) or 0.94 (intensity) */
+        threshold: z.number().min(-1).max(1).optional(),
+        /** θ of the grey-level similarity exp(−θ‖I_i − I_j‖) on normalised intensities. */
+        intensityScale: z.number().positive().default(0.5),
+      })
+      .prefault({}),
+    contrastive: z
+      .strictObject({
+        /** Train the contrastive head. @default true exactly when pairwise.affinity is "embedding" */
+        enabled: z.boolean().optional(),
+        weight: nonneg.default(1),
+        /** Embedding channels of the head (when the network config does not set one). */
+        dim: z.number().int().positive().default(16),
+        /** Box voxels are labelled coarsely (inside/outside the box) before this iteration and by the prediction after it. */
+        coarseIterations: iterations.default(1000),
+        /**
+         * Coarse stage: only the box's central core (this fraction of each extent) counts as the
+         * organ, the rest of the box is left out (neither organ nor background). 1 = the whole box
+         * (the recipe). A core suits compact organs; the centre of a curved organ's box may be outside it.
+         */
+        coarseCore: z.number().gt(0).max(1).default(1),
+        /** Refine stage: probability from which a voxel in a box counts as the organ. */
+        refineThreshold: z.number().min(0).max(1).default(0.5),
+        /** Voxels drawn per sample and label. */
+        perLabel: z.number().int().positive().default(64),
+        temperature: z.number().positive().default(0.1),
+        /**
+         * Let the contrastive loss train the shared backbone too (the patent trains all three parts
+         * together); false trains only the head, on detached decoder features.
+         */
+        backboneGradient: z.boolean().default(true),
+      })
+      .prefault({}),
+    geometricPrior: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** λ_geo after the warm-up (the Chamfer distance is divided by the box's squared mean half-extent). */
+        weight: nonneg.default(1),
+        /** Linear ramp of λ_geo from 0: the prior needs a predicted surface worth aligning. */
+        warmupIterations: iterations.default(800),
+        template: TemplateSourceSchema.prefault({ source: "auto" }),
+        /** Template points per organ. */
+        templatePoints: z.number().int().positive().default(1024),
+        /** Align the placed template to the prediction with ICP (similarity transform) before the Chamfer distance. */
+        icp: z.boolean().default(true),
+        /** Voxels a box must keep from the patch faces to count as complete (only complete organs get the prior). */
+        borderMargin: iterations.default(1),
+        /** Predicted surface points per box (bounds the brute-force matching). */
+        maxPoints: z.number().int().positive().default(2048),
+      })
+      .prefault({}),
+    area: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        weight: nonneg.default(1),
+        /** θ: the box-interior mean foreground below which the term is active. */
+        threshold: z.number().min(0).max(1).default(0.25),
+      })
+      .prefault({}),
+    /** Dice + cross-entropy on labelled patches. */
+    supervised: z.strictObject({ diceWeight: nonneg.default(1), ceWeight: nonneg.default(1) }).prefault({}),
+  })
+  .refine((c) => !(c.pairwise.affinity === "embedding" && c.contrastive.enabled === false), {
+    message: 'pairwise.affinity "embedding" reads the contrastive head: it needs contrastive.enabled (an untrained head gives meaningless similarities)',
+    path: ["contrastive", "enabled"],
+  });
+export type BoxConfig = z.infer<typeof BoxConfigSchema>;
+
+/** Where each organ's template came from (index = organ channel k, label value k + 1). */
+export type TemplateOrigin = "ellipsoid" | `case:${string}` | `file:${string}`;
+
+/** The box strategy over one network with a mask head and (when needed) a contrastive head. */
+export class BoxStrategy implements Strategy {
+  readonly name = "box";
+  readonly composition;
+  readonly network: SegmentationNetwork;
+  /** Per organ channel, where its template came from (empty with the prior off). */
+  readonly templateOrigins: TemplateOrigin[] = [];
+  readonly #cfg: BoxConfig;
+  readonly #K: number;
+  readonly #ignore: number | null;
+  readonly #contrastive: boolean;
+  /** Spacing (d, h, w) in mm of the patches. */
+  readonly #spacing: [number, number, number];
+  readonly #dropout: Generator;
+  /** Per organ channel, its template (P, 3) in [−1, 1]³, or null for the ellipsoid. Owned here. */
+  #templates: (Tensor | null)[] = [];
+
+  constructor(cfg: BoxConfig, env: StrategyEnv) {
+    this.#cfg = cfg;
+    this.#K = env.numClasses - 1;
+    if (this.#K < 1) throw new RangeError(`The box strategy needs at least one organ class. Received: numClasses ${env.numClasses}`);
+    this.#ignore = env.ignoreLabel;
+    this.#contrastive = cfg.contrastive.enabled ?? cfg.pairwise.affinity === "embedding";
+    const cases = env.data?.cases;
+    if (cases && cases.boxes.length === 0) {
+      throw new RangeError(
+        "The box strategy needs box-annotated training cases, but this fold has none: mark cases as boxes in labelwise.json, or turn labelled cases into box cases with split.boxes (their boxes/<case>.json must exist; `labelwise boxes-from-labels` derives them)",
+      );
+    }
+    const labelled = cfg.labelledBatchSize ?? (cases && cases.labelled.length > 0 ? Math.max(1, Math.floor(env.batchSize / 2)) : 0);
+    if (labelled > 0 && cases && cases.labelled.length === 0) {
+      throw new RangeError(`The box strategy was asked for ${labelled} labelled patch(es) per batch (labelledBatchSize), but this fold has no labelled training case`);
+    }
+    this.composition = { labelled, unlabelled: 0, boxes: cfg.batchSize ?? Math.max(1, env.batchSize - labelled) };
+    const head = env.network.contrastiveHead;
+    const net: NetworkConfig = {
+      ...env.network,
+      deepSupervision: false,
+      contrastiveHead: this.#contrastive ? (head ? head : { dim: cfg.contrastive.dim }) : (head ?? false),
+    };
+    const s: readonly [number, number, number] = env.data?.spacing ?? [1, 1, 1];
+    this.#spacing = [s[2], s[1], s[0]];
+    this.#dropout = env.generator("dropout");
+    this.network = new SegmentationNetwork(net, { generator: env.generator("init"), dropoutGenerator: this.#dropout });
+    try {
+      if (cfg.geometricPrior.enabled) this.#buildTemplates(env);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  /** One template per organ, from the configured source (see TemplateSourceSchema). */
+  #buildTemplates(env: StrategyEnv): void {
+    const src = this.#cfg.geometricPrior.template;
+    const points = this.#cfg.geometricPrior.templatePoints;
+    const generator = env.generator("templates");
+    const data = env.data;
+    if ((src.source === "labelled" || src.source === "file") && !data) {
+      throw new RangeError(`geometricPrior.template "${src.source}" needs the run's data (train through labelwise train, or use "ellipsoid")`);
+    }
+    // Label maps to take organs from, read one at a time: a file, or the fold's labelled cases in
+    // order (never a box case: its label is the hidden truth of a box-supervised benchmark).
+    let sources: { origin: TemplateOrigin; read: () => { label: ArrayLike<number>; shape: readonly [number, number, number] } | null }[] = [];
+    if (src.source === "file") {
+      const file = src.path;
+      sources = [
+        {
+          origin: `file:${file}`,
+          read: () => {
+            const v = data!.readLabelMap(file);
+            return { label: v.data as ArrayLike<number>, shape: v.shape };
+          },
+        },
+      ];
+    } else if (src.source === "labelled" || src.source === "auto") {
+      if (src.source === "labelled" && src.case && !data!.cases.labelled.includes(src.case)) {
+        throw new RangeError(`geometricPrior.template.case "${src.case}" is not a labelled training case of this fold (labelled: ${data!.cases.labelled.slice(0, 8).join(", ") || "none"})`);
+      }
+      const ids = src.source === "labelled" && src.case ? [src.case] : (data?.cases.labelled ?? []);
+      if (src.source === "labelled" && ids.length === 0) throw new RangeError('geometricPrior.template "labelled" needs a labelled training case in the fold; use "auto" or "ellipsoid"');
+      sources = ids.map((id) => ({
+        origin: `case:${id}` as TemplateOrigin,
+        read: () => {
+          const pc = data!.case(id);
+          return pc.label ? { label: pc.label, shape: pc.shape } : null;
+        },
+      }));
+    }
+    const found: ({ origin: TemplateOrigin; mask: OrganMask } | null)[] = Array.from({ length: this.#K }, () => null);
+    for (const source of sources) {
+      if (found.every((f) => f !== null)) break;
+      const map = source.read();
+      if (!map) continue;
+      for (let k = 0; k < this.#K; k++) {
+        if (found[k]) continue;
+        const mask = organMask(map.label, map.shape, k + 1);
+        if (mask) found[k] = { origin: source.origin, mask };
+      }
+    }
+    for (let k = 0; k < this.#K; k++) {
+      const f = found[k];
+      if (!f) {
+        if (src.source === "file" || (src.source === "labelled" && src.case)) {
+          throw new RangeError(`geometricPrior.template: ${sources[0]?.origin ?? src.source} holds no voxel of label value ${k + 1}`);
+        }
+        this.#templates.push(null);
+        this.templateOrigins.push("ellipsoid");
+        continue;
+      }
+      const [dx, dy, dz] = f.mask.shape;
+      this.#templates.push(keep(tidy(() => templateFromMask(tensor(f.mask.data, [dz, dy, dx], { dtype: "uint8" }), { maxPoints: points, generator }))));
+      this.templateOrigins.push(f.origin);
+    }
+  }
+
+  modules() {
+    return { network: this.network };
+  }
+
+  parameters(): Tensor[] {
+    return this.network.parameters();
+  }
+
+  generators() {
+    return { dropout: this.#dropout };
+  }
+
+  trainStep(batch: Batch, ctx: StepContext): StepOutput {
+    const cfg = this.#cfg;
+    const l = batch.labelled;
+    const b = batch.boxes;
+    if (!b && !l) throw new TypeError("The box strategy needs box-annotated (or labelled) samples in every batch");
+    if (b && b.boxMask.shape[1] !== this.#K) {
+      throw new RangeError(`The box strategy expects box masks with ${this.#K} channel(s) (one per organ). Received: [${b.boxMask.shape.join(",")}]`);
+    }
+    const nl = l ? (l.image.shape[0] as number) : 0;
+    const image = l && b ? cat([l.image, b.image], 0) : (l ?? b)!.image;
+    const detach = this.#contrastive && !cfg.contrastive.backboneGradient;
+    const out = this.network.forward(image, { embedding: this.#contrastive && !detach });
+    const embedding = detach ? this.network.heads.at(0).contrastive!.forward(out.features.detach()) : out.embedding;
+    const logs: Record<string, Tensor | number> = {};
+    const terms: Tensor[] = [];
+    const add = (name: string, value: Tensor, weight: number) => {
+      logs[name] = value;
+      if (weight !== 0) terms.push(weight === 1 ? value : value.mul(weight));
+    };
+
+    if (l) {
+      const logits = b ? out.logits.slice(0, 0, nl) : out.logits;
+      // The supervised strategy's defaults (nnU-Net): batch Dice without background, linear denominator.
+      const t = diceCELossTerms(logits, l.label, {
+        diceWeight: cfg.supervised.diceWeight,
+        ceWeight: cfg.supervised.ceWeight,
+        ignoreIndex: this.#ignore,
+        dice: { batchDice: true, includeBackground: false, denominator: "linear" },
+      });
+      logs.diceLoss = t.dice;
+      logs.ceLoss = t.crossEntropy;
+      terms.push(t.loss);
+    }
+
+    let boxLogits: Tensor | null = null;
+    if (b) {
+      boxLogits = l ? out.logits.slice(0, nl) : out.logits;
+      const mask = b.boxMask;
+      add("projection", projectionLoss(boxLogits, mask, { projection: cfg.projection.variant }), cfg.projection.weight);
+      if (cfg.pairwise.affinity !== "none") {
+        const lambda = pairwiseWarmup(ctx.iteration, { warmupIterations: cfg.pairwise.warmupIterations, weight: cfg.pairwise.weight });
+        logs.lambdaPairwise = lambda;
+        if (lambda > 0) {
+          const affinity =
+            cfg.pairwise.affinity === "embedding"
+              ? { kind: "embedding" as const, embedding: l ? embedding!.slice(0, nl) : embedding! }
+              : { kind: "intensity" as const, image: b.image, scale: cfg.pairwise.intensityScale };
+          add("pairwise", pairwiseLoss(boxLogits, mask, { affinity, ...(cfg.pairwise.threshold !== undefined ? { threshold: cfg.pairwise.threshold } : {}) }), lambda);
+        }
+      }
+      if (cfg.geometricPrior.enabled) {
+        const lambda = pairwiseWarmup(ctx.iteration, { warmupIterations: cfg.geometricPrior.warmupIterations, weight: cfg.geometricPrior.weight });
+        logs.lambdaGeometric = lambda;
+        if (lambda > 0) {
+          const patch = boxLogits.shape.slice(2) as [number, number, number];
+          const boxes = resolveBoxes(b.boxes, patch, { channels: this.#K, borderMargin: cfg.geometricPrior.borderMargin });
+          logs.completeBoxes = boxes.reduce((s, list) => s + list.filter((x) => x.complete).length, 0);
+          const geo = geometricPriorLoss(boxLogits, boxes, {
+            templates: this.#templates,
+            spacing: this.#spacing,
+            generator: ctx.generator,
+            icp: cfg.geometricPrior.icp ? {} : false,
+            maxPoints: cfg.geometricPrior.maxPoints,
+          });
+          add("geometric", geo, lambda);
+        }
+      }
+      if (cfg.area.enabled) add("area", boxAreaLoss(boxLogits, mask, { threshold: cfg.area.threshold }), cfg.area.weight);
+    }
+
+    if (this.#contrastive) {
+      const stage = ctx.iteration < cfg.contrastive.coarseIterations ? "coarse" : "refine";
+      logs.contrastiveRefine = stage === "refine" ? 1 : 0;
+      add("contrastive", this.#contrastiveLoss(embedding!, l?.label ?? null, b ?? null, boxLogits, stage, ctx.generator), cfg.contrastive.weight);
+    }
+    const loss = terms.length === 0 ? out.logits.sum().mul(0) : terms.reduce((a, t) => a.add(t));
+    return { loss, logs };
+  }
+
+  /**
+   * Supervised InfoNCE over voxels drawn from labelled samples (their labels) and box samples (box
+   * labels, coarse or refined by the current prediction), pooled in one set.
+   */
+  #contrastiveLoss(embedding: Tensor, label: Tensor | null, b: BoxBatch | null, boxLogits: Tensor | null, stage: "coarse" | "refine", generator: Generator): Tensor {
+    const cfg = this.#cfg.contrastive;
+    return tidy(() => {
+      const parts: Tensor[] = [];
+      if (label) parts.push(this.#ignore === null ? label : where(label.eq(this.#ignore), UNUSED_VOXEL, label));
+      if (b && boxLogits) {
+        if (stage === "refine") {
+          const probabilities = noGrad(() => foregroundProbabilities(boxLogits, "softmax"));
+          parts.push(boxVoxelLabels(b.boxMask, { stage, probabilities, threshold: cfg.refineThreshold }));
+        } else {
+          parts.push(this.#coarseLabels(b));
+        }
+      }
+      const labels = parts.length === 1 ? parts[0]! : cat(parts, 0);
+      const drawn = sampleVoxels(labels, { perLabel: cfg.perLabel, labels: this.#K + 1, generator });
+      const features = index(embedding.flatten(2), [drawn.sample, null, drawn.voxel]);
+      return supConLoss(features, drawn.label, { temperature: cfg.temperature });
+    });
+  }
+
+  /**
+   * Coarse labels of box samples: organ k in the central core of its box, unused in the rest of any
+   * box, background outside every box (boxVoxelLabels on the core masks, then the box rims left out).
+   */
+  #coarseLabels(b: BoxBatch): Tensor {
+    const core = this.#cfg.contrastive.coarseCore;
+    if (core === 1) return boxVoxelLabels(b.boxMask, { stage: "coarse" });
+    return noGrad(() =>
+      tidy(() => {
+        const patch = b.boxMask.shape.slice(2) as [number, number, number];
+        const cores = b.boxes.map((list) =>
+          list.map((x) => {
+            const min = x.min.map((lo, a) => Math.round((lo + x.max[a]!) / 2 - ((x.max[a]! - lo) * core) / 2)) as [number, number, number];
+            const max = x.min.map((lo, a) => Math.max(min[a]! + 1, Math.round((lo + x.max[a]!) / 2 + ((x.max[a]! - lo) * core) / 2))) as [number, number, number];
+            return { value: x.value, min, max };
+          }),
+        );
+        const coreMask = boxMasks(cores, patch, { channels: this.#K }).mask;
+        const labels = boxVoxelLabels(coreMask, { stage: "coarse" });
+        const rim = logicalAnd(any(b.boxMask.gt(0), 1), logicalNot(any(coreMask.gt(0), 1)));
+        return where(rim, UNUSED_VOXEL, labels);
+      }),
+    );
+  }
+
+  predict(image: Tensor): Tensor {
+    return this.network.forward(image, { embedding: false, deepSupervision: false }).logits;
+  }
+
+  /** The templates (borrowed) so a resumed run uses the very same point sets. */
+  state(): StrategyState {
+    const tensors = new Map<string, Tensor>();
+    this.#templates.forEach((t, k) => t && tensors.set(`template/${k}`, t));
+    return { tensors, json: { templateOrigins: [...this.templateOrigins] } };
+  }
+
+  loadState(s: StrategyState): void {
+    const origins = (s.json as { templateOrigins?: unknown }).templateOrigins;
+    if (!this.#cfg.geometricPrior.enabled) return;
+    if (!Array.isArray(origins) || origins.length !== this.#K) {
+      throw new RangeError(`Cannot restore the box strategy: the checkpoint records ${Array.isArray(origins) ? origins.length : "no"} template(s) for ${this.#K} organ(s)`);
+    }
+    const next = origins.map((_, k) => {
+      const t = s.tensors.get(`template/${k}`);
+      return t ? keep(noGrad(() => clone(t))) : null;
+    });
+    for (const t of this.#templates) t?.dispose();
+    this.#templates = next;
+    this.templateOrigins.splice(0, this.templateOrigins.length, ...(origins as TemplateOrigin[]));
+  }
+
+  /** Organ templates as (P, 3) point sets in [−1, 1]³ (the ellipsoid where none was built); the caller disposes them. */
+  templates(): Tensor[] {
+    return this.#templates.map((t) => (t ? clone(t) : ellipsoidTemplate(this.#cfg.geometricPrior.templatePoints)));
+  }
+
+  describe() {
+    return { networks: { network: this.network.config as unknown as JsonObject }, predictWith: ["network"] };
+  }
+
+  dispose(): void {
+    this.network.dispose();
+    for (const t of this.#templates) t?.dispose();
+    this.#templates = [];
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** One organ's binary mask cropped to its bounding box plus a one-voxel rim (x fastest, shape (x, y, z)). */
+interface OrganMask {
+  readonly data: Uint8Array;
+  readonly shape: readonly [number, number, number];
+}
+
+/** The mask of label `value` in a label map (x fastest), cropped so templates of big scans stay cheap; null when absent. */
+function organMask(label: ArrayLike<number>, shape: readonly [number, number, number], value: number): OrganMask | null {
+  const [nx, ny, nz] = shape;
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-1, -1, -1];
+  let p = 0;
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, p++) {
+        if (Number(label[p]) !== value) continue;
+        const c = [x, y, z];
+        for (let a = 0; a < 3; a++) {
+          if (c[a]! < lo[a]!) lo[a] = c[a]!;
+          if (c[a]! > hi[a]!) hi[a] = c[a]!;
+        }
+      }
+    }
+  }
+  if (hi[0]! < 0) return null;
+  const start = lo.map((v) => Math.max(0, v - 1));
+  const end = hi.map((v, a) => Math.min(shape[a]! - 1, v + 1));
+  const size = start.map((s, a) => end[a]! - s + 1) as [number, number, number];
+  const data = new Uint8Array(size[0] * size[1] * size[2]);
+  let q = 0;
+  for (let z = start[2]!; z <= end[2]!; z++) {
+    for (let y = start[1]!; y <= end[1]!; y++) {
+      for (let x = start[0]!; x <= end[0]!; x++, q++) data[q] = Number(label[x + nx * (y + ny * z)]) === value ? 1 : 0;
+    }
+  }
+  return { data, shape: size };
+}
+
+/** The factory the experiment registry uses. */
+export function createBoxStrategy(cfg: BoxConfig, env: StrategyEnv): Strategy {
+  return new BoxStrategy(cfg, env);
+}

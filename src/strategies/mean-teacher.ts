@@ -1,0 +1,139 @@
+// Mean teacher: a student trained with Dice + CE on labelled patches plus a consistency term that
+// pulls its softmax towards a teacher's on (noisy copies of) the same patches. The teacher is an
+// exponential moving average of the student: it has no gradient, is not in the optimizer, and is
+// updated after each optimizer step. Recipe: ../shared/design/methods.md section D; defaults and
+// where we differ from the published code: README.md.
+import { z } from "zod";
+import { diceCELossTerms, softmaxMSELoss } from "../losses/index.js";
+import { EMA, type JsonObject, type NetworkConfig, SegmentationNetwork } from "../nn/index.js";
+import { type Tensor, noGrad, randn } from "../tensor/index.js";
+import type { Batch, StepContext, StepOutput, Strategy, StrategyEnv } from "../training/index.js";
+import { SupervisedLossSchema, diceCEOptions, joinStreams, rampedWeight, rampupLength, rows, streamSizesShape, twoStreamComposition } from "./_internal/semi-common.js";
+
+/** zod schema of `strategy` when `kind` is "mean-teacher" (strict: unknown keys are errors). */
+export const MeanTeacherConfigSchema = z.strictObject({
+  kind: z.literal("mean-teacher"),
+  ...streamSizesShape,
+  /** Dice + CE on the labelled patches (the supervised strategy's settings). */
+  loss: SupervisedLossSchema,
+  ema: z
+    .strictObject({
+      /** Weight of the old teacher value. */
+      decay: z.number().min(0).max(1).default(0.99),
+      /** Use min(decay, 1 − 1/(step + 1)) early on, so the teacher is not stuck near the initial weights. */
+      warmup: z.boolean().default(true),
+    })
+    .prefault({}),
+  consistency: z
+    .strictObject({
+      /** Weight of the softmax MSE once ramped up. */
+      weight: z.number().nonnegative().default(0.1),
+      /** Iterations of the sigmoid ramp-up; null: the whole run (UA-MT / SSL4MIS on LA: 6,000 of 6,000). */
+      rampupIterations: z.number().int().nonnegative().nullable().default(null),
+      /** Patches the consistency term covers: the unlabelled ones (SSL4MIS) or every patch (the original paper). */
+      on: z.enum(["unlabelled", "all"]).default("unlabelled"),
+    })
+    .prefault({}),
+  /** Gaussian noise added to the teacher's input: clamp(N(0, std²), −clip, clip). std 0 turns it off. */
+  noise: z.strictObject({ std: z.number().nonnegative().default(0.1), clip: z.number().positive().default(0.2) }).prefault({}),
+  /** The network that predicts at validation and inference. */
+  predictWith: z.enum(["student", "teacher"]).default("student"),
+});
+export type MeanTeacherConfig = z.infer<typeof MeanTeacherConfigSchema>;
+
+const logitsOf = (net: SegmentationNetwork, x: Tensor): Tensor => net.forward(x, { embedding: false, deepSupervision: false }).logits;
+
+/** Mean teacher over two copies of the plan's network. */
+export class MeanTeacherStrategy implements Strategy {
+  readonly name = "mean-teacher";
+  readonly composition;
+  readonly student: SegmentationNetwork;
+  /** The EMA of the student: no gradient, not in parameters(). */
+  readonly teacher: SegmentationNetwork;
+  readonly #cfg: MeanTeacherConfig;
+  readonly #ignore: number | null;
+  readonly #ema: EMA;
+  readonly #rampup: number;
+  readonly #dropout;
+  readonly #teacherDropout;
+
+  constructor(cfg: MeanTeacherConfig, env: StrategyEnv) {
+    this.#cfg = cfg;
+    this.#ignore = env.ignoreLabel;
+    this.composition = twoStreamComposition(cfg, env);
+    this.#rampup = rampupLength(cfg.consistency.rampupIterations, env, 1);
+    const net: NetworkConfig = { ...env.network, deepSupervision: false };
+    this.#dropout = env.generator("dropout");
+    this.#teacherDropout = env.generator("teacher-dropout");
+    this.student = new SegmentationNetwork(net, { generator: env.generator("init"), dropoutGenerator: this.#dropout });
+    try {
+      // The teacher starts as a copy of the student (its own init draws are overwritten at once).
+      this.teacher = new SegmentationNetwork(net, { generator: env.generator("teacher-init"), dropoutGenerator: this.#teacherDropout });
+      this.teacher.loadStateDict(this.student.stateDict(), { strict: true });
+      this.teacher.setRequiresGrad(false);
+    } catch (e) {
+      this.student.dispose();
+      throw e;
+    }
+    this.#ema = new EMA(this.teacher, { decay: cfg.ema.decay, warmup: cfg.ema.warmup });
+  }
+
+  modules() {
+    return { student: this.student, teacher: this.teacher };
+  }
+
+  parameters(): Tensor[] {
+    return this.student.parameters();
+  }
+
+  generators() {
+    return { dropout: this.#dropout, teacherDropout: this.#teacherDropout };
+  }
+
+  /** The consistency weight at `iteration` (sigmoid ramp-up). */
+  consistencyWeight(iteration: number): number {
+    return rampedWeight(iteration, this.#cfg.consistency.weight, this.#rampup);
+  }
+
+  trainStep(batch: Batch, ctx: StepContext): StepOutput {
+    const j = joinStreams(batch, "mean-teacher");
+    const logits = logitsOf(this.student, j.image);
+    const sup = diceCELossTerms(rows(logits, 0, j.numLabelled), j.labelled.label, diceCEOptions(this.#cfg.loss, this.#ignore));
+    const from = this.#cfg.consistency.on === "all" ? 0 : j.numLabelled;
+    const weight = this.consistencyWeight(ctx.iteration);
+    if (from >= j.numLabelled + j.numUnlabelled) return { loss: sup.loss, logs: { diceLoss: sup.dice, ceLoss: sup.crossEntropy, consistencyWeight: weight } };
+    const x = rows(j.image, from);
+    const { std, clip } = this.#cfg.noise;
+    const teacherIn = std > 0 ? x.add(randn(x.shape, { generator: ctx.generator, dtype: x.dtype, device: x.device }).mul(std).clamp(-clip, clip)) : x;
+    const target = noGrad(() => logitsOf(this.teacher, teacherIn));
+    const consistency = softmaxMSELoss(rows(logits, from), target);
+    return { loss: sup.loss.add(consistency.mul(weight)), logs: { diceLoss: sup.dice, ceLoss: sup.crossEntropy, consistency, consistencyWeight: weight } };
+  }
+
+  afterOptimizerStep(ctx: StepContext): void {
+    this.#ema.update(this.student, ctx.iteration);
+  }
+
+  predict(image: Tensor): Tensor {
+    return logitsOf(this.#cfg.predictWith === "teacher" ? this.teacher : this.student, image);
+  }
+
+  describe() {
+    const cfg = this.student.config as unknown as JsonObject;
+    return { networks: { student: cfg, teacher: this.teacher.config as unknown as JsonObject }, predictWith: [this.#cfg.predictWith] };
+  }
+
+  dispose(): void {
+    this.student.dispose();
+    this.teacher.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** The factory the experiment registry uses. */
+export function createMeanTeacherStrategy(cfg: MeanTeacherConfig, env: StrategyEnv): Strategy {
+  return new MeanTeacherStrategy(cfg, env);
+}
