@@ -3,12 +3,16 @@
 // labelled fractions never overwrite each other's splits and a rerun reads back the same lists.
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { type Dataset, type Fold, type Splits, canonicalHash, loadSplits, makeSplits, saveSplits, splitCases } from "../data/index.js";
+import { type Dataset, type Fold, type SplitCase, type Splits, canonicalHash, loadSplits, makeSplits, saveSplits, splitCases } from "../data/index.js";
 import type { ExperimentConfig } from "./schema.js";
 import type { Workspace } from "./workspace.js";
 
-/** A file-name-safe name for generated splits with these options. */
-export function splitsName(s: ExperimentConfig["split"]): string {
+/**
+ * A file-name-safe name for generated splits with these options and, when given, the dataset's
+ * cases and their annotations: a case added, removed or re-annotated (labelwise.json) gives a new
+ * file instead of silently reusing lists made from the old state.
+ */
+export function splitsName(s: ExperimentConfig["split"], cases?: readonly SplitCase[]): string {
   const labelled =
     s.labelled === undefined
       ? "all"
@@ -18,21 +22,23 @@ export function splitsName(s: ExperimentConfig["split"]): string {
           ? `count${s.labelled.count}`
           : `list${s.labelled.cases.length}-${canonicalHash([...s.labelled.cases].sort()).slice(0, 8)}`; // a list is named by its content
   const boxes = s.boxes === undefined ? "" : "fraction" in s.boxes ? `_boxfrac${s.boxes.fraction}` : `_boxcount${s.boxes.count}`;
-  return `folds${s.folds}_seed${s.seed}_${labelled}_${s.selection}${boxes}`;
+  const content = cases === undefined ? "" : `_cases${canonicalHash([...cases].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))).slice(0, 8)}`;
+  return `folds${s.folds}_seed${s.seed}_${labelled}_${s.selection}${boxes}${content}`;
 }
 
 /**
- * Loads or creates the run's splits and returns its fold.
+ * Loads or creates the run's splits and returns its fold. `recorded` (a resumed run's splits file)
+ * wins over everything else, so a run continues on the lists it started with.
  * @throws RangeError when the fold does not exist; ConfigError for an invalid splits file
  */
-export async function foldForRun(ds: Dataset, ws: Workspace, s: ExperimentConfig["split"]): Promise<{ fold: Fold; splits: Splits; file: string }> {
+export async function foldForRun(ds: Dataset, ws: Workspace, s: ExperimentConfig["split"], recorded?: string): Promise<{ fold: Fold; splits: Splits; file: string }> {
   let splits: Splits;
   let file: string;
-  if (s.file) {
-    file = path.resolve(s.file);
+  if (recorded !== undefined || s.file) {
+    file = path.resolve((recorded ?? s.file) as string);
     splits = await loadSplits(file);
   } else {
-    file = ws.splits(splitsName(s));
+    file = ws.splits(splitsName(s, splitCases(ds)));
     try {
       splits = await loadSplits(file);
     } catch (e) {

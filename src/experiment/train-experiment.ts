@@ -120,9 +120,11 @@ export async function trainExperiment(o: TrainExperimentOptions): Promise<TrainE
   const recordPath = path.join(runDir, "config.json");
 
   let resumeFrom: LoadedCheckpoint | null = null;
+  let recordedSplits: string | undefined;
   if (o.resume) {
     if (!existsSync(recordPath)) throw new ConfigError(recordPath, [{ path: "", message: "nothing to resume: this run directory has no config.json (start without --resume)" }]);
     const saved = JSON.parse(await readFile(recordPath, "utf8")) as RunRecord;
+    recordedSplits = saved.splitsFile;
     const conflicts = resumeConflicts(parseExperimentConfig(saved.config, recordPath), cfg);
     if (conflicts.length) throw new ConfigError(recordPath, conflicts.map((c) => ({ path: c.split(" ")[0]!, message: `differs from the run being resumed: ${c}` })));
   } else if (existsSync(path.join(runDir, "checkpoint_latest.json"))) {
@@ -133,7 +135,7 @@ export async function trainExperiment(o: TrainExperimentOptions): Promise<TrainE
   seedEverything(cfg.seed);
   setDeterministic(cfg.training.deterministic);
 
-  const { fold, file: splitsFile } = await foldForRun(ds, ws, cfg.split);
+  const { fold, file: splitsFile } = await foldForRun(ds, ws, cfg.split, recordedSplits);
   const aug = cfg.data.augmentation;
   if (fold.train.boxes.length > 0 && cfg.strategy.kind === "box" && aug.rotation.p > 0) {
     log("note: rotation augmentation is on; a rotated box mask is no longer an axis-aligned tight box, which the projection term assumes (set data.augmentation.rotation.p to 0 for box training)");
