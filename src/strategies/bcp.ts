@@ -11,10 +11,11 @@
 // code: README.md.
 import { z } from "zod";
 import { type MixedBatch, copyPasteMix, cuboidMask, diceCELossTerms, hardPseudoLabels, largestComponentLabels } from "../losses/index.js";
-import { EMA, type JsonObject, type NetworkConfig, SegmentationNetwork } from "../nn/index.js";
+import type { SegmentationNetwork } from "../nn/index.js";
 import { type Tensor, cat, noGrad } from "../tensor/index.js";
 import type { Batch, StepContext, StepOutput, Strategy, StrategyEnv } from "../training/index.js";
 import { SupervisedLossSchema, diceCEOptions, rows, streamSizesShape, twoStreamComposition } from "./_internal/semi-common.js";
+import { StudentTeacher, logitsOf } from "./_internal/student-teacher.js";
 
 /** zod schema of `strategy` when `kind` is "bcp" (strict: unknown keys are errors). */
 export const BCPConfigSchema = z.strictObject({
@@ -55,21 +56,15 @@ export interface BCPInputs {
   pseudoLabels?: Tensor;
 }
 
-const logitsOf = (net: SegmentationNetwork, x: Tensor): Tensor => net.forward(x, { embedding: false, deepSupervision: false }).logits;
-
 /** BCP over a student and its EMA teacher. */
 export class BCPStrategy implements Strategy {
   readonly name = "bcp";
   readonly composition;
-  readonly student: SegmentationNetwork;
-  readonly teacher: SegmentationNetwork;
   /** Iterations of the pre-training stage. */
   readonly pretrainIterations: number;
   readonly #cfg: BCPConfig;
   readonly #ignore: number | null;
-  readonly #ema: EMA;
-  readonly #dropout;
-  readonly #teacherDropout;
+  readonly #pair: StudentTeacher;
 
   constructor(cfg: BCPConfig, env: StrategyEnv) {
     this.#cfg = cfg;
@@ -79,31 +74,28 @@ export class BCPStrategy implements Strategy {
       throw new RangeError(`bcp: pairs labelled patch i with unlabelled patch i, so it needs as many unlabelled as labelled patches per batch. Received: labelled ${this.composition.labelled}, unlabelled ${this.composition.unlabelled}`);
     }
     this.pretrainIterations = cfg.pretrainIterations ?? Math.round((2 / 17) * env.totalIterations);
-    const net: NetworkConfig = { ...env.network, deepSupervision: false };
-    this.#dropout = env.generator("dropout");
-    this.#teacherDropout = env.generator("teacher-dropout");
-    this.student = new SegmentationNetwork(net, { generator: env.generator("init"), dropoutGenerator: this.#dropout });
-    try {
-      this.teacher = new SegmentationNetwork(net, { generator: env.generator("teacher-init"), dropoutGenerator: this.#teacherDropout });
-      this.teacher.loadStateDict(this.student.stateDict(), { strict: true });
-      this.teacher.setRequiresGrad(false);
-    } catch (e) {
-      this.student.dispose();
-      throw e;
-    }
-    this.#ema = new EMA(this.teacher, { decay: cfg.ema.decay, warmup: cfg.ema.warmup });
+    this.#pair = new StudentTeacher(env, { decay: cfg.ema.decay, warmup: cfg.ema.warmup });
+  }
+
+  get student(): SegmentationNetwork {
+    return this.#pair.student;
+  }
+
+  /** The EMA of the student (a copy of it during pre-training): no gradient, not in parameters(). */
+  get teacher(): SegmentationNetwork {
+    return this.#pair.teacher;
   }
 
   modules() {
-    return { student: this.student, teacher: this.teacher };
+    return this.#pair.modules();
   }
 
   parameters(): Tensor[] {
-    return this.student.parameters();
+    return this.#pair.parameters();
   }
 
   generators() {
-    return { dropout: this.#dropout, teacherDropout: this.#teacherDropout };
+    return this.#pair.generators();
   }
 
   /** The stage of `iteration`: a pure function of it, so a resumed run continues in the right stage. */
@@ -161,21 +153,20 @@ export class BCPStrategy implements Strategy {
 
   afterOptimizerStep(ctx: StepContext): void {
     // Pre-training: the teacher is the student, so self-training starts from the pre-trained weights in both.
-    if (this.stage(ctx.iteration) === "pretrain") this.teacher.loadStateDict(this.student.stateDict(), { strict: true });
-    else this.#ema.update(this.student, ctx.iteration - this.pretrainIterations);
+    if (this.stage(ctx.iteration) === "pretrain") this.#pair.copyStudentToTeacher();
+    else this.#pair.updateTeacher(ctx.iteration - this.pretrainIterations);
   }
 
   predict(image: Tensor): Tensor {
-    return logitsOf(this.#cfg.predictWith === "teacher" ? this.teacher : this.student, image);
+    return logitsOf(this.#pair.network(this.#cfg.predictWith), image);
   }
 
   describe() {
-    return { networks: { student: this.student.config as unknown as JsonObject, teacher: this.teacher.config as unknown as JsonObject }, predictWith: [this.#cfg.predictWith] };
+    return this.#pair.describe(this.#cfg.predictWith);
   }
 
   dispose(): void {
-    this.student.dispose();
-    this.teacher.dispose();
+    this.#pair.dispose();
   }
 
   [Symbol.dispose](): void {

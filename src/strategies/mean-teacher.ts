@@ -5,10 +5,11 @@
 // where we differ from the published code: README.md.
 import { z } from "zod";
 import { diceCELossTerms, softmaxMSELoss } from "../losses/index.js";
-import { EMA, type JsonObject, type NetworkConfig, SegmentationNetwork } from "../nn/index.js";
+import type { SegmentationNetwork } from "../nn/index.js";
 import { type Tensor, noGrad, randn } from "../tensor/index.js";
 import type { Batch, StepContext, StepOutput, Strategy, StrategyEnv } from "../training/index.js";
 import { SupervisedLossSchema, diceCEOptions, joinStreams, rampedWeight, rampupLength, rows, streamSizesShape, twoStreamComposition } from "./_internal/semi-common.js";
+import { StudentTeacher, logitsOf } from "./_internal/student-teacher.js";
 
 /** zod schema of `strategy` when `kind` is "mean-teacher" (strict: unknown keys are errors). */
 export const MeanTeacherConfigSchema = z.strictObject({
@@ -41,53 +42,42 @@ export const MeanTeacherConfigSchema = z.strictObject({
 });
 export type MeanTeacherConfig = z.infer<typeof MeanTeacherConfigSchema>;
 
-const logitsOf = (net: SegmentationNetwork, x: Tensor): Tensor => net.forward(x, { embedding: false, deepSupervision: false }).logits;
-
 /** Mean teacher over two copies of the plan's network. */
 export class MeanTeacherStrategy implements Strategy {
   readonly name = "mean-teacher";
   readonly composition;
-  readonly student: SegmentationNetwork;
-  /** The EMA of the student: no gradient, not in parameters(). */
-  readonly teacher: SegmentationNetwork;
   readonly #cfg: MeanTeacherConfig;
   readonly #ignore: number | null;
-  readonly #ema: EMA;
   readonly #rampup: number;
-  readonly #dropout;
-  readonly #teacherDropout;
+  readonly #pair: StudentTeacher;
 
   constructor(cfg: MeanTeacherConfig, env: StrategyEnv) {
     this.#cfg = cfg;
     this.#ignore = env.ignoreLabel;
     this.composition = twoStreamComposition(cfg, env);
     this.#rampup = rampupLength(cfg.consistency.rampupIterations, env, 1);
-    const net: NetworkConfig = { ...env.network, deepSupervision: false };
-    this.#dropout = env.generator("dropout");
-    this.#teacherDropout = env.generator("teacher-dropout");
-    this.student = new SegmentationNetwork(net, { generator: env.generator("init"), dropoutGenerator: this.#dropout });
-    try {
-      // The teacher starts as a copy of the student (its own init draws are overwritten at once).
-      this.teacher = new SegmentationNetwork(net, { generator: env.generator("teacher-init"), dropoutGenerator: this.#teacherDropout });
-      this.teacher.loadStateDict(this.student.stateDict(), { strict: true });
-      this.teacher.setRequiresGrad(false);
-    } catch (e) {
-      this.student.dispose();
-      throw e;
-    }
-    this.#ema = new EMA(this.teacher, { decay: cfg.ema.decay, warmup: cfg.ema.warmup });
+    this.#pair = new StudentTeacher(env, { decay: cfg.ema.decay, warmup: cfg.ema.warmup });
+  }
+
+  get student(): SegmentationNetwork {
+    return this.#pair.student;
+  }
+
+  /** The EMA of the student: no gradient, not in parameters(). */
+  get teacher(): SegmentationNetwork {
+    return this.#pair.teacher;
   }
 
   modules() {
-    return { student: this.student, teacher: this.teacher };
+    return this.#pair.modules();
   }
 
   parameters(): Tensor[] {
-    return this.student.parameters();
+    return this.#pair.parameters();
   }
 
   generators() {
-    return { dropout: this.#dropout, teacherDropout: this.#teacherDropout };
+    return this.#pair.generators();
   }
 
   /** The consistency weight at `iteration` (sigmoid ramp-up). */
@@ -111,21 +101,19 @@ export class MeanTeacherStrategy implements Strategy {
   }
 
   afterOptimizerStep(ctx: StepContext): void {
-    this.#ema.update(this.student, ctx.iteration);
+    this.#pair.updateTeacher(ctx.iteration);
   }
 
   predict(image: Tensor): Tensor {
-    return logitsOf(this.#cfg.predictWith === "teacher" ? this.teacher : this.student, image);
+    return logitsOf(this.#pair.network(this.#cfg.predictWith), image);
   }
 
   describe() {
-    const cfg = this.student.config as unknown as JsonObject;
-    return { networks: { student: cfg, teacher: this.teacher.config as unknown as JsonObject }, predictWith: [this.#cfg.predictWith] };
+    return this.#pair.describe(this.#cfg.predictWith);
   }
 
   dispose(): void {
-    this.student.dispose();
-    this.teacher.dispose();
+    this.#pair.dispose();
   }
 
   [Symbol.dispose](): void {
