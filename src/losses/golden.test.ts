@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type RawTensor, type Tensor, decodeSafetensors, expectNoLeak, fromRawTensor, grad, tidy } from "../tensor/index.js";
 import { type CrossEntropyLossOptions, type DiceCELossOptions, type DiceLossOptions, crossEntropyLoss, diceCELoss, diceLoss } from "./index.js";
-import { loadGoldenFixture } from "../tensor/_testing/golden-fixture.js";
+import { assertCloseToRaw, loadGoldenFixture } from "../tensor/_testing/golden-fixture.js";
 
 interface CaseMeta {
   key: string;
@@ -26,17 +26,7 @@ function load(name: string): Tensor {
   return fromRawTensor(raw(name));
 }
 
-function close(label: string, got: Tensor, want: RawTensor): void {
-  assert.deepEqual([...got.shape], want.shape, `${label}: shape`);
-  const g = got.dataSync() as Float64Array;
-  const w = want.data as Float64Array;
-  for (let i = 0; i < w.length; i++) {
-    const a = g[i] as number;
-    const b = w[i] as number;
-    assert.ok(Number.isFinite(a), `${label}: element ${i} is ${a}`);
-    assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${label}: element ${i} is ${a}, reference ${b}`);
-  }
-}
+const close = (label: string, got: Tensor, want: RawTensor): void => assertCloseToRaw(label, got, want);
 
 const RUN: Record<CaseMeta["fn"], (logits: Tensor, target: Tensor, opts: Record<string, unknown>) => Tensor> = {
   diceLoss: (l, t, o) => diceLoss(l, t, o as DiceLossOptions),

@@ -24,7 +24,7 @@ import {
   unionPseudoLabels,
   verificationLoss,
 } from "./index.js";
-import { loadGoldenFixture } from "../../tensor/_testing/golden-fixture.js";
+import { assertCloseToRaw, loadGoldenFixture } from "../../tensor/_testing/golden-fixture.js";
 
 // Tiny tensors: intra-op threads only add hand-offs (tens of ms per call on a busy machine).
 setNumThreads(1);
@@ -43,14 +43,7 @@ function close(label: string, got: Tensor | null, name: string): void {
   assert.ok(got, `${label}: no tensor (a gradient that did not flow?)`);
   assert.deepEqual([...got.shape], want.shape, `${label}: shape`);
   assert.equal(got.dtype, "float64", `${label}: dtype`);
-  const g = got.dataSync() as Float64Array;
-  const w = want.data as Float64Array;
-  for (let i = 0; i < w.length; i++) {
-    const a = g[i] as number;
-    const b = w[i] as number;
-    assert.ok(Number.isFinite(a), `${label}: element ${i} is ${a}`);
-    assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${label}: element ${i} is ${a}, reference ${b}`);
-  }
+  assertCloseToRaw(label, got, want);
 }
 
 function same(label: string, got: Tensor, name: string): void {

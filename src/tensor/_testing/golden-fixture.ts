@@ -1,8 +1,10 @@
 // Test support (not exported): loads a golden fixture written by one of test/golden/gen_*.py.
+import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RawTensor, decodeSafetensors } from "../safetensors.js";
+import type { Tensor } from "../tensor.js";
 
 export interface GoldenFixture {
   readonly metadata: Readonly<Record<string, string>>;
@@ -43,4 +45,22 @@ export function loadGoldenFixture(file: string, generator: string): GoldenFixtur
       return JSON.parse(text) as T;
     },
   };
+}
+
+/**
+ * Asserts a float64 result equals a float64 reference element by element within
+ * atol + rtol·|reference| (default 1e-12 + 1e-9·|b|: the goldens are float64 references), and is finite.
+ */
+export function assertCloseToRaw(label: string, got: Tensor, want: RawTensor, tol: { atol?: number; rtol?: number } = {}): void {
+  const atol = tol.atol ?? 1e-12;
+  const rtol = tol.rtol ?? 1e-9;
+  assert.deepEqual([...got.shape], want.shape, `${label}: shape`);
+  const g = got.dataSync() as Float64Array;
+  const w = want.data as Float64Array;
+  for (let i = 0; i < w.length; i++) {
+    const a = g[i] as number;
+    const b = w[i] as number;
+    assert.ok(Number.isFinite(a), `${label}: element ${i} is ${a}`);
+    assert.ok(Math.abs(a - b) <= atol + rtol * Math.abs(b), `${label}: element ${i} is ${a}, reference ${b}`);
+  }
 }
