@@ -7,8 +7,10 @@ export interface SuiteOptions {
   only: readonly string[];
   /** Re-run parts that are already saved. */
   fresh: boolean;
-  /** Override the number of rounds per row. */
+  /** Override the number of rounds per row (timing suites). */
   rounds: number | undefined;
+  /** Override the training iterations of every row (accuracy suites). */
+  iterations?: number | undefined;
   /** The repository root (where bench/results/ lives). */
   root: string;
 }
@@ -18,6 +20,8 @@ export interface Suite {
   readonly description: string;
   /** Row names accepted by --only. */
   readonly rows: readonly string[];
+  /** Extra lines for --help (what --quick does, suite-specific notes). */
+  readonly help?: readonly string[];
   /** Runs the suite, prints its report (RESULT line last) and returns the exit code. */
   run(opts: SuiteOptions): Promise<number>;
 }
