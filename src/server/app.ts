@@ -39,7 +39,7 @@ export interface ServerOptions {
   readonly runsDir?: string;
   /** Folder of the built page. @default dist/web of this installation */
   readonly webRoot?: string;
-  /** Command lines of jobs. @default `labelwise train` / `labelwise predict` */
+  /** Command lines of jobs. @default `labelwise train` / `predict` / `suggest` */
   readonly commandFor?: JobCommandFactory;
   /** Strategy names the training form offers. @default {@link DEFAULT_STRATEGIES} */
   readonly strategies?: readonly string[];

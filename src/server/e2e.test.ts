@@ -1,40 +1,29 @@
 // End-to-end: the built page in Debian's headless Chromium (playwright-core, no browser download)
 // against a real server on 127.0.0.1 over a phantom dataset, with the fake job command standing in
-// for training and prediction. Screenshots of the main views land in test-artifacts/web/ and must
-// not be blank.
+// for training and prediction (e2e-training.test.ts runs the real ones). Screenshots of the main
+// views land in test-artifacts/web/ and must not be blank.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { readManifest } from "../data/index.js";
 import { createServer, type LabelwiseServer } from "./index.js";
-import { defaultWebRoot } from "./static-files.js";
 import { fakeCommands, makeTestDataset, type TestDataset } from "./_testing/fixtures.js";
-import { decodePng, pixelDifference, pixelStats } from "./_testing/png.js";
+import { browserSkipReason, openBrowser, type PageDriver } from "./_testing/page-driver.js";
+import { decodePng, pixelDifference } from "./_testing/png.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 /** The loss chart with at least two points. */
 const LOSS_CURVE = '[data-testid=loss-chart][data-points]:not([data-points="0"]):not([data-points="1"])';
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const artifacts = path.join(repoRoot, "test-artifacts", "web");
-const skip = !existsSync(CHROMIUM)
-  ? `Debian's Chromium is not installed (${CHROMIUM}); install it with: apt-get install -y chromium`
-  : !existsSync(path.join(defaultWebRoot(), "index.html"))
-    ? "the page is not built (dist/web/index.html missing): run npm run build:web"
-    : false;
 
-describe("web page end to end (headless Chromium)", { skip }, () => {
+describe("web page end to end (headless Chromium)", { skip: browserSkipReason() }, () => {
   let ds: TestDataset;
   let server: LabelwiseServer;
   let url: string;
+  let driver: PageDriver;
   let ctx: BrowserContext;
   let page: Page;
-  let userDir: string;
-  const errors: string[] = [];
+  let errors: string[] = [];
 
   before(async () => {
     ds = await makeTestDataset();
@@ -46,76 +35,21 @@ describe("web page end to end (headless Chromium)", { skip }, () => {
       jobPollMs: 50,
     });
     url = await server.listen(0, "127.0.0.1");
-    await mkdir(artifacts, { recursive: true });
-    // The folder is test output: keep it out of git even where .gitignore does not list it.
-    await writeFile(path.join(repoRoot, "test-artifacts", ".gitignore"), "*\n");
-    userDir = await mkdtemp(path.join(tmpdir(), "labelwise-chromium-"));
-    const { chromium } = await import("playwright-core");
-    ctx = await chromium.launchPersistentContext(userDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    page = await ctx.newPage();
-    page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(`console: ${m.text()}`);
-    });
+    driver = await openBrowser();
+    ({ ctx, page, errors } = driver);
   });
 
   after(async () => {
-    await ctx?.close();
+    await driver?.close();
     await server?.close({ killJobs: true });
     await ds?.cleanup();
-    if (userDir) await rm(userDir, { recursive: true, force: true });
   });
 
-  const stats = (png: Buffer) => pixelStats(decodePng(png));
   const difference = (a: Buffer, b: Buffer) => pixelDifference(decodePng(a), decodePng(b));
-
-  async function shot(name: string, selector = "#stage"): Promise<Buffer> {
-    await page.waitForTimeout(300);
-    const png = await page.locator(selector).screenshot({ path: path.join(artifacts, name) });
-    const s = stats(png);
-    assert.ok(s.std > 8 && s.colours > 20, `${name} looks blank: ${JSON.stringify(s)}`);
-    return png;
-  }
-
-  async function tile(axCorSag: number): Promise<{ left: number; top: number; width: number; height: number }> {
-    const tiles = (await page.evaluate(() => (globalThis as unknown as { labelwise: { tiles(): unknown[] } }).labelwise.tiles())) as {
-      axCorSag: number;
-      left: number;
-      top: number;
-      width: number;
-      height: number;
-    }[];
-    const t = tiles.find((x) => x.axCorSag === axCorSag);
-    assert.ok(t, `no tile ${axCorSag} on screen`);
-    const canvas = (await page.locator("#gl").boundingBox())!;
-    return { left: canvas.x + t.left, top: canvas.y + t.top, width: t.width, height: t.height };
-  }
-
-  async function drag(from: [number, number], to: [number, number]): Promise<void> {
-    await page.mouse.move(from[0], from[1]);
-    await page.mouse.down();
-    await page.mouse.move(to[0], to[1], { steps: 8 });
-    await page.mouse.up();
-  }
-
-  async function openCase(id: string): Promise<void> {
-    await page.locator(`[data-testid=case-row][data-case="${id}"]`).click();
-    await page.waitForSelector(`body[data-loaded-case="${id}"]`);
-  }
+  const shot = (name: string, selector?: string) => driver.shot(name, selector);
+  const tile = (axCorSag: number) => driver.tile(axCorSag);
+  const drag = (from: [number, number], to: [number, number]) => driver.drag(from, to);
+  const openCase = (id: string) => driver.openCase(id);
 
   const boxFile = async (id: string) => JSON.parse(await readFile(path.join(ds.root, "boxes", `${id}.json`), "utf8"));
 

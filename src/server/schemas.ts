@@ -110,3 +110,34 @@ export const jobRecordSchema = {
     message: { type: "string" },
   },
 } as const;
+
+const numberOrNull = { type: ["number", "null"] } as const;
+
+/** A suggest job's ranking (GET /api/jobs/:id/suggestions). */
+export const suggestionsSchema = {
+  type: "object",
+  properties: {
+    job: { type: "string" },
+    model: { type: "string" },
+    measure: { type: "string" },
+    committee: { type: "string" },
+    members: { type: "array", items: { type: "string" } },
+    ranking: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          rank: { type: "integer" },
+          id: { type: "string" },
+          score: numberOrNull,
+          js: numberOrNull,
+          kl: numberOrNull,
+          dice: numberOrNull,
+          foregroundMl: numberOrNull,
+          annotation: { type: ["string", "null"] },
+        },
+      },
+    },
+    failed: { type: "array", items: { type: "object", properties: { id: { type: "string" }, error: { type: "string" } } } },
+  },
+} as const;

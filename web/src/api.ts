@@ -74,7 +74,7 @@ export type JobStatus = "running" | "succeeded" | "failed" | "cancelled" | "lost
 
 export interface JobRecord {
   readonly id: string;
-  readonly kind: "train" | "predict";
+  readonly kind: "train" | "predict" | "suggest";
   readonly spec: { kind: string; strategy?: string; epochs?: number; model?: string; scope?: string; caseId?: string; resume?: string };
   readonly status: JobStatus;
   readonly createdAt: string;
@@ -85,6 +85,28 @@ export interface JobRecord {
   readonly progress: number | null;
   readonly lastLoss: number | null;
   readonly message: string;
+}
+
+/** One case of a "what to label next" ranking: the most disputed case has rank 1. */
+export interface SuggestionRow {
+  readonly rank: number;
+  readonly id: string;
+  readonly score: number | null;
+  readonly js: number | null;
+  readonly kl: number | null;
+  readonly dice: number | null;
+  readonly foregroundMl: number | null;
+  readonly annotation: string | null;
+}
+
+export interface SuggestionsResponse {
+  readonly job: string;
+  readonly model: string;
+  readonly measure: string;
+  readonly committee: string;
+  readonly members: readonly string[];
+  readonly ranking: readonly SuggestionRow[];
+  readonly failed: readonly { id: string; error: string }[];
 }
 
 export interface JobHistory {
@@ -137,6 +159,7 @@ export const api = {
   metrics: (id: string) => request<MetricsResponse>("GET", `/api/cases/${enc(id)}/metrics`),
   jobs: () => request<{ jobs: JobRecord[] }>("GET", "/api/jobs").then((r) => r.jobs),
   startJob: (spec: Record<string, unknown>) => request<JobRecord>("POST", "/api/jobs", spec),
+  suggestions: (id: string) => request<SuggestionsResponse>("GET", `/api/jobs/${enc(id)}/suggestions`),
   cancelJob: (id: string, force = false) => request<JobRecord>("POST", `/api/jobs/${enc(id)}/cancel`, force ? { force: true } : {}),
   /** Raw bytes of a case volume (.nii / .nii.gz), or null when the case has none. */
   async volume(id: string, which: "image" | "label" | "prediction", channel = 0): Promise<ArrayBuffer | null> {

@@ -1,5 +1,6 @@
-// The jobs panel: start a training (strategy, epochs) or a prediction (model, scans), the list of
-// jobs with their state, and the chosen job followed live through server-sent events: progress
+// The jobs panel: start a training (strategy, epochs and the options of label-efficient runs:
+// labelled subset, iterations per epoch, seed, a JSON config the server validates), a prediction
+// (model, scans) or a "what to label next" ranking (model), the list of jobs with their state, and the chosen job followed live through server-sent events: progress
 // bar, loss curve, recent output, cancel / force stop / resume. The job list is polled, so jobs
 // started elsewhere (another tab, a restarted server) show up too.
 import { api, ApiError, type JobHistory, type JobRecord } from "./api.js";
@@ -13,7 +14,12 @@ export interface JobsPanelHooks {
   onJobEnded(job: JobRecord): void;
   /** Training cases marked box-annotated now (the box strategy needs some). */
   boxCases(): number;
+  /** Training cases marked unlabelled now (semi-supervised strategies need some). */
+  unlabelledCases(): number;
 }
+
+/** Strategies that learn from labels or boxes alone; every other one needs unlabelled cases. */
+const NOT_SEMI_SUPERVISED = new Set(["supervised", "box"]);
 
 export class JobsPanel {
   private jobs: JobRecord[] = [];
@@ -38,9 +44,11 @@ export class JobsPanel {
       }),
     );
     sel.addEventListener("change", () => this.describeStrategy());
+    for (const id of ["labelled-kind", "labelled-value"]) $(id).addEventListener("input", () => this.describeStrategy());
     this.describeStrategy();
     $("start-train").addEventListener("click", () => void this.startTrain());
     $("start-predict").addEventListener("click", () => void this.startPredict());
+    $("start-suggest").addEventListener("click", () => void this.startSuggest());
     $("job-cancel").addEventListener("click", () => void this.cancel(false));
     $("job-kill").addEventListener("click", () => void this.cancel(true));
     $("job-resume").addEventListener("click", () => void this.resume());
@@ -58,20 +66,56 @@ export class JobsPanel {
   /** What the chosen strategy does, and what it still lacks on this dataset. */
   describeStrategy(): void {
     const s = $<HTMLSelectElement>("strategy").value;
-    const lacks = s === "box" && this.hooks.boxCases() === 0 ? "No case is box-annotated yet: draw boxes on unlabelled cases and save them first." : "";
+    const splitsLabelled = $<HTMLSelectElement>("labelled-kind").value !== "";
+    const lacks =
+      s === "box" && this.hooks.boxCases() === 0
+        ? "No case is box-annotated yet: draw boxes on unlabelled cases and save them first."
+        : !NOT_SEMI_SUPERVISED.has(s) && this.hooks.unlabelledCases() === 0 && !splitsLabelled
+          ? "No case is unlabelled: this semi-supervised strategy would learn from labels only. Mark some cases unlabelled, or set Labelled to a count or fraction under Training options."
+          : "";
     $("strategy-hint").textContent = [this.summaries[s] ?? "", lacks].filter(Boolean).join(". ");
   }
 
-  private error(msg: string): void {
+  private error(msg: string, problems: readonly string[] = []): void {
     $("job-error").textContent = msg;
+    $("job-problems").replaceChildren(
+      ...problems.map((p) => {
+        const li = document.createElement("li");
+        li.textContent = p;
+        return li;
+      }),
+    );
   }
 
   private async startTrain(): Promise<void> {
     this.error("");
-    const epochs = Number($<HTMLInputElement>("epochs").value);
     const spec: Record<string, unknown> = { kind: "train", strategy: $<HTMLSelectElement>("strategy").value };
-    if (Number.isInteger(epochs) && epochs > 0) spec.epochs = epochs;
+    // Empty fields mean "the command's default"; anything else goes to the server, which says what is wrong.
+    const field = (id: string) => $<HTMLInputElement>(id).value.trim();
+    if (field("epochs") !== "") spec.epochs = Number(field("epochs"));
+    if (field("iterations") !== "") spec.iterationsPerEpoch = Number(field("iterations"));
+    if (field("seed") !== "") spec.seed = Number(field("seed"));
+    const kind = $<HTMLSelectElement>("labelled-kind").value;
+    if (kind !== "") {
+      if (field("labelled-value") === "") return this.error(`Give the labelled ${kind}, or choose "as marked".`);
+      spec.labelled = { [kind]: Number(field("labelled-value")) };
+    }
+    const text = $<HTMLTextAreaElement>("train-config").value.trim();
+    if (text !== "") {
+      try {
+        spec.config = JSON.parse(text) as unknown;
+      } catch (e) {
+        return this.error(`The config is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     await this.launch(spec);
+  }
+
+  private async startSuggest(): Promise<void> {
+    this.error("");
+    const model = $<HTMLSelectElement>("model").value;
+    if (!model) return this.error("Train a model first (or pick one): its networks rank the cases.");
+    await this.launch({ kind: "suggest", model });
   }
 
   private async startPredict(): Promise<void> {
@@ -94,7 +138,9 @@ export class JobsPanel {
       await this.refresh();
       this.select(job.id);
     } catch (e) {
-      this.error(e instanceof ApiError ? e.message : String(e));
+      // Validation issues are listed one per line; the message repeats them, so it is not shown too.
+      if (e instanceof ApiError) this.error(e.problems.length ? "The server refused these settings:" : e.message, e.problems);
+      else this.error(String(e));
     }
   }
 
@@ -149,7 +195,8 @@ export class JobsPanel {
         li.className = `job ${j.status}${j.id === this.selected ? " selected" : ""}`;
         li.dataset.testid = "job-row";
         li.dataset.status = j.status;
-        const what = j.kind === "train" ? `train ${j.spec.strategy ?? ""}${j.spec.resume ? " (resumed)" : ""}` : `predict ${j.spec.scope ?? ""}`;
+        const what =
+          j.kind === "train" ? `train ${j.spec.strategy ?? ""}${j.spec.resume ? " (resumed)" : ""}` : j.kind === "suggest" ? "what to label next" : `predict ${j.spec.scope ?? ""}`;
         const pct = j.progress === null ? "" : ` ${Math.round(j.progress * 100)}%`;
         li.textContent = `${what} · ${j.status}${pct}`;
         li.title = `${j.id}\n${j.message}`;

@@ -1,10 +1,12 @@
 // The labelwise page: case list with status, the niivue viewer with label/prediction overlays,
-// box drawing per organ saved through the API, Dice/HD95 of prediction vs label, and the jobs panel.
+// box drawing per organ saved through the API, Dice/HD95 of prediction vs label, the jobs panel, and
+// the latest "what to label next" ranking in the case list.
 import "./style.css";
 import { api, ApiError, type Annotation, type CaseDetail, type CaseSummary, type DatasetInfo, type JobRecord, type LabelInfo } from "./api.js";
 import { BoxEditor } from "./box-editor.js";
 import { boxWireframe } from "./box-meshes.js";
 import { JobsPanel } from "./jobs-panel.js";
+import { Suggestions } from "./suggestions.js";
 import { Viewer, type ViewMode } from "./viewer.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -16,6 +18,7 @@ let loadSeq = 0;
 let viewer: Viewer;
 let editor: BoxEditor;
 let jobsPanel: JobsPanel | null = null;
+const suggestions = new Suggestions();
 
 function status(text: string, isError = false): void {
   const s = $("status");
@@ -35,7 +38,8 @@ function badge(cls: string, text: string, title: string): HTMLElement {
 
 function renderCases(): void {
   const filter = $<HTMLSelectElement>("case-filter").value;
-  const shown = cases.filter((c) => {
+  const ordered = $<HTMLSelectElement>("case-sort").value === "disagreement" ? suggestions.order(cases) : cases;
+  const shown = ordered.filter((c) => {
     switch (filter) {
       case "all":
         return true;
@@ -62,6 +66,8 @@ function renderCases(): void {
       else li.append(badge("b-unlabelled", "U", "unlabelled"));
       if (c.hasBoxes && c.annotation !== "boxes") li.append(badge("b-boxes", "B", "has boxes"));
       if (c.hasPrediction) li.append(badge("b-predicted", "P", "predicted"));
+      const ranked = suggestions.cell(c.id);
+      if (ranked) li.append(ranked);
       li.addEventListener("click", () => void openCase(c.id));
       return li;
     }),
@@ -265,6 +271,7 @@ function wireControls(): void {
   });
   $<HTMLSelectElement>("annotation").addEventListener("change", (e) => void setAnnotation((e.target as HTMLSelectElement).value as Annotation));
   $<HTMLSelectElement>("case-filter").addEventListener("change", renderCases);
+  $<HTMLSelectElement>("case-sort").addEventListener("change", renderCases);
   for (const which of ["label", "prediction"] as const) {
     const box = $<HTMLInputElement>(`show-${which}`);
     const slider = $<HTMLInputElement>(`${which}-opacity`);
@@ -285,7 +292,21 @@ function wireControls(): void {
   });
 }
 
+/** Shows a suggest job's ranking in the case list, most disputed first. */
+async function showSuggestions(jobId: string): Promise<void> {
+  try {
+    await suggestions.load(jobId);
+  } catch (e) {
+    status(`Cannot read the ranking of ${jobId}: ${e instanceof Error ? e.message : String(e)}`, true);
+    return;
+  }
+  $("suggest-note").textContent = suggestions.describe();
+  $<HTMLSelectElement>("case-sort").value = "disagreement";
+  renderCases();
+}
+
 function onJobEnded(job: JobRecord): void {
+  if (job.kind === "suggest" && job.status === "succeeded") void showSuggestions(job.id);
   void refreshCases().then(() => {
     if (job.kind !== "predict" || !current) return;
     const now = cases.find((c) => c.id === current!.id);
@@ -329,7 +350,12 @@ async function boot(): Promise<void> {
   };
   const jobs = new JobsPanel(
     dataset.strategies,
-    { currentCase: () => current?.id ?? null, onJobEnded, boxCases: () => cases.filter((c) => c.split === "train" && c.annotation === "boxes").length },
+    {
+      currentCase: () => current?.id ?? null,
+      onJobEnded,
+      boxCases: () => cases.filter((c) => c.split === "train" && c.annotation === "boxes").length,
+      unlabelledCases: () => cases.filter((c) => c.split === "train" && c.annotation === "unlabelled").length,
+    },
     dataset.strategySummaries,
   );
   jobsPanel = jobs;
@@ -339,6 +365,9 @@ async function boot(): Promise<void> {
   if (first) await openCase(first.id);
   else status("The dataset has no cases.");
   await jobs.start();
+  // The latest finished ranking, so a reloaded page still says what to label next.
+  const lastRanking = (await api.jobs().catch(() => [])).find((j) => j.kind === "suggest" && j.status === "succeeded");
+  if (lastRanking) await showSuggestions(lastRanking.id);
   document.body.dataset.ready = "1";
 }
 

@@ -19,19 +19,27 @@ export interface TestDataset {
 /** Shape of the phantom images: small, so tests and the page stay fast. */
 export const FIXTURE_SHAPE = [24, 20, 16] as const;
 
-export async function makeTestDataset(): Promise<TestDataset> {
+/** Options of {@link makeTestDataset}; the defaults make the dataset described at the top. */
+export interface TestDatasetOptions {
+  /** Training cases. @default 3 */
+  readonly cases?: number;
+  /** Indices of the training cases marked unlabelled in labelwise.json. @default [2] */
+  readonly unlabelled?: readonly number[];
+  /** Copy case 0's label into the predictions folder as its "prediction". @default true */
+  readonly predictFirst?: boolean;
+}
+
+export async function makeTestDataset(opts: TestDatasetOptions = {}): Promise<TestDataset> {
   const base = await mkdtemp(path.join(tmpdir(), "labelwise-server-"));
   const root = path.join(base, "Dataset901_Phantom");
-  const r = await writePhantomDataset(root, { cases: 3, testCases: 1, seed: 7, shape: [...FIXTURE_SHAPE], spacing: [1, 1, 2], classes: 2, boxes: false });
-  // Case 2 is an unlabelled scan: saving boxes on it marks it box-annotated.
-  await writeFile(
-    path.join(root, "labelwise.json"),
-    JSON.stringify({ format: "labelwise-dataset", version: 1, defaultAnnotation: "labelled", cases: { [r.training[2]!]: { annotation: "unlabelled" } } }),
-  );
+  const r = await writePhantomDataset(root, { cases: opts.cases ?? 3, testCases: 1, seed: 7, shape: [...FIXTURE_SHAPE], spacing: [1, 1, 2], classes: 2, boxes: false });
+  // Unlabelled scans (case 2 by default): saving boxes on one marks it box-annotated.
+  const unlabelled = Object.fromEntries((opts.unlabelled ?? [2]).map((i) => [r.training[i]!, { annotation: "unlabelled" }]));
+  await writeFile(path.join(root, "labelwise.json"), JSON.stringify({ format: "labelwise-dataset", version: 1, defaultAnnotation: "labelled", cases: unlabelled }));
   // A "prediction" of case 0: its own label, so Dice is 1.
   const pred = path.join(root, ".labelwise", "predictions");
   await mkdir(pred, { recursive: true });
-  await copyFile(path.join(root, "labelsTr", `${r.training[0]}.nii.gz`), path.join(pred, `${r.training[0]}.nii.gz`));
+  if (opts.predictFirst ?? true) await copyFile(path.join(root, "labelsTr", `${r.training[0]}.nii.gz`), path.join(pred, `${r.training[0]}.nii.gz`));
   return { root, ids: r.training, testIds: r.test, cleanup: () => rm(base, { recursive: true, force: true }) };
 }
 

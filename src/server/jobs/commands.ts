@@ -1,12 +1,15 @@
-// The command lines of the page's jobs: `labelwise train` and `labelwise predict`, run with the
-// same Node.js and the same labelwise as the server. Folders come from the server's configuration
-// (runs and predictions under `<dataset>/.labelwise/`) and the dataset listing; the request only
-// chooses among them (a strategy name, an earlier job's id, a case id).
-import { access } from "node:fs/promises";
+// The command lines of the page's jobs: `labelwise train`, `labelwise predict` and `labelwise
+// suggest`, run with the same Node.js and the same labelwise as the server. Folders come from the
+// server's configuration (runs and predictions under `<dataset>/.labelwise/`, the job's own folder)
+// and the dataset listing; the request only chooses among them (a strategy name, an earlier job's
+// id, a case id) and sends settings that go into a validated config file, never into a path.
+import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DatasetService } from "../dataset-service.js";
-import { JobRequestError, type JobSpec } from "./job-types.js";
+import { writeJsonAtomic } from "../../util/index.js";
+import { JobRequestError, type JobSpec, type TrainSpec } from "./job-types.js";
+import { trainConfigFor } from "./train-config.js";
 import type { JobCommand, JobCommandFactory, JobContext } from "./runner.js";
 
 /** The labelwise launcher (bin/labelwise.js) of this installation. */
@@ -24,6 +27,20 @@ export interface LabelwiseCommandOptions {
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 
+/** Where a suggest job writes its ranking, in its job folder. */
+export const SUGGESTIONS_FILE = "suggestions.json";
+
+/** The run folder of a finished training job (the model of a prediction or a ranking). */
+async function trainedRun(id: string, ctx: JobContext): Promise<string> {
+  const model = ctx.job(id);
+  if (!model || model.kind !== "train") throw new JobRequestError(400, `no training job ${id}: pick a trained model`);
+  if (model.status === "running") throw new JobRequestError(409, `training job ${id} is still running`);
+  if (model.runDir === null || !(await exists(model.runDir))) {
+    throw new JobRequestError(400, `training job ${id} left no run folder (it stopped before training started)`);
+  }
+  return model.runDir;
+}
+
 /** Builds `labelwise train` / `labelwise predict` command lines for the page's jobs. */
 export function labelwiseCommands(opts: LabelwiseCommandOptions): JobCommandFactory {
   const { service } = opts;
@@ -33,8 +50,9 @@ export function labelwiseCommands(opts: LabelwiseCommandOptions): JobCommandFact
   return async (spec: JobSpec, ctx: JobContext): Promise<JobCommand> => {
     if (spec.kind === "train") {
       // Each page training gets its own work folder (`--out`), so a new training never collides
-      // with an earlier run's checkpoint; resuming reuses the earlier job's folder.
+      // with an earlier run's checkpoint; resuming reuses the earlier job's folder and settings.
       let outRoot = path.join(service.runsDir, ctx.id);
+      let settings: TrainSpec = spec;
       const args = ["train", service.root, "--strategy", spec.strategy];
       if (spec.resume !== undefined) {
         const prev = ctx.job(spec.resume);
@@ -44,18 +62,24 @@ export function labelwiseCommands(opts: LabelwiseCommandOptions): JobCommandFact
           throw new JobRequestError(400, `job ${spec.resume} trained strategy ${prev.spec.strategy}, not ${spec.strategy}`);
         }
         outRoot = prev.outputDir;
+        // The run's config must not change on resume (only its length): the earlier job's settings.
+        if (prev.spec.kind === "train") settings = { ...prev.spec, ...(spec.epochs !== undefined ? { epochs: spec.epochs } : {}) };
         args.push("--resume");
       }
-      args.push("--out", outRoot, "--json", "--no-progress");
-      if (spec.epochs !== undefined) args.push("--epochs", String(spec.epochs));
+      const config = await trainConfigFor(settings);
+      await mkdir(ctx.jobDir, { recursive: true });
+      const configFile = path.join(ctx.jobDir, "config.json");
+      await writeJsonAtomic(configFile, config);
+      args.push("--config", configFile, "--out", outRoot, "--json", "--no-progress");
       return node(args, outRoot);
     }
-    const model = ctx.job(spec.model);
-    if (!model || model.kind !== "train") throw new JobRequestError(400, `no training job ${spec.model}: pick a trained model`);
-    if (model.status === "running") throw new JobRequestError(409, `training job ${spec.model} is still running`);
-    if (model.runDir === null || !(await exists(model.runDir))) {
-      throw new JobRequestError(400, `training job ${spec.model} left no run folder (it stopped before training started)`);
+    if (spec.kind === "suggest") {
+      const runDir = await trainedRun(spec.model, ctx);
+      // The ranking goes to the job's own folder; GET /api/jobs/:id/suggestions reads it from there.
+      // Its progress (JSON lines on stderr) shows in the job's log.
+      return node(["suggest", "-m", runDir, "-d", service.root, "-o", path.join(ctx.jobDir, SUGGESTIONS_FILE)], ctx.jobDir);
     }
+    const runDir = await trainedRun(spec.model, ctx);
     const out = service.predictionsDir;
     const ds = await service.dataset();
     let input: string;
@@ -70,6 +94,6 @@ export function labelwiseCommands(opts: LabelwiseCommandOptions): JobCommandFact
       input = path.join(ds.root, spec.scope === "train" ? "imagesTr" : "imagesTs");
       if (!(await exists(input))) throw new JobRequestError(400, `the dataset has no ${path.basename(input)} folder`);
     }
-    return node(["predict", "-i", input, "-o", output, "-m", model.runDir, "--json", "--no-progress"], out);
+    return node(["predict", "-i", input, "-o", output, "-m", runDir, "--json", "--no-progress"], out);
   };
 }

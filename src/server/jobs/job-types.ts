@@ -3,7 +3,7 @@
 // `<dataset>/.labelwise/jobs/<id>/job.json`, its output in stdout.log / stderr.log beside it.
 
 /** What a job runs. */
-export type JobKind = "train" | "predict";
+export type JobKind = "train" | "predict" | "suggest";
 
 /** Where a job is. `lost`: the process ended while no server watched it and left no exit record. */
 export type JobStatus = "running" | "succeeded" | "failed" | "cancelled" | "lost";
@@ -17,6 +17,17 @@ export interface TrainSpec {
   readonly epochs?: number;
   /** Id of an earlier training job whose run to resume (same run folder). */
   readonly resume?: string;
+  /** Labelled subset of the training cases (the rest become unlabelled): a count or a fraction. */
+  readonly labelled?: { readonly count: number } | { readonly fraction: number };
+  /** Optimizer steps per epoch. */
+  readonly iterationsPerEpoch?: number;
+  /** The run's seed. */
+  readonly seed?: number;
+  /**
+   * An experiment config (the `labelwise train --config` JSON) under the fields above, validated
+   * with the experiment config schema before the job starts.
+   */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** A prediction job as the API accepts it. */
@@ -30,7 +41,14 @@ export interface PredictSpec {
   readonly caseId?: string;
 }
 
-export type JobSpec = TrainSpec | PredictSpec;
+/** A "what to label next" ranking (`labelwise suggest`) of the dataset's cases that are not fully labelled. */
+export interface SuggestSpec {
+  readonly kind: "suggest";
+  /** Id of the training job whose run folder holds the model. */
+  readonly model: string;
+}
+
+export type JobSpec = TrainSpec | PredictSpec | SuggestSpec;
 
 /** job.json: everything known about a job. */
 export interface JobRecord {
@@ -82,11 +100,13 @@ export class JobRequestError extends Error {
   constructor(
     readonly statusCode: 400 | 404 | 409,
     message: string,
+    /** Each problem on its own line (e.g. a config's validation issues with their paths). */
+    readonly problems: readonly string[] = [],
   ) {
     super(message);
   }
 }
 
 /** Job ids: UTC time, kind and random hex, e.g. `20260101-120000-train-3fa9c1`. */
-export const JOB_ID_PATTERN = "^[0-9]{8}-[0-9]{6}-(train|predict)-[0-9a-f]{6}$";
+export const JOB_ID_PATTERN = "^[0-9]{8}-[0-9]{6}-(train|predict|suggest)-[0-9a-f]{6}$";
 export const JOB_ID_RE = new RegExp(JOB_ID_PATTERN);

@@ -232,6 +232,13 @@ export class JobRunner {
     if (stream === "stderr") {
       this.pushLog(live, "stderr", line);
       this.emit(live, { type: "log", stream, text: line });
+      // `labelwise suggest` reports its progress as JSON lines on stderr (stdout holds its table).
+      const p = line.trimStart().startsWith("{") ? parseJobLine(line, live.lineCtx) : null;
+      if (p?.json && p.progress !== null) {
+        live.record.progress = p.progress;
+        live.record.message = p.message;
+        this.emit(live, { type: "progress", progress: p.progress, loss: null, x: null, message: p.message, data: p.data });
+      }
       return;
     }
     live.lines++;
@@ -335,6 +342,11 @@ export class JobRunner {
   }
 
   /** Loss curve and recent output of a job. */
+  /** A known job's own folder (job.json, logs, files it writes there such as a ranking). */
+  jobDir(id: string): string | undefined {
+    return this.jobs.get(id)?.dir;
+  }
+
   history(id: string): JobHistory | undefined {
     const j = this.jobs.get(id);
     return j ? { loss: [...j.loss], logs: [...j.logs] } : undefined;

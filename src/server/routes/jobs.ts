@@ -1,11 +1,15 @@
-// Job routes: start a training or a prediction, list, inspect, cancel, and follow one live through
+// Job routes: start a training, a prediction or a "what to label next" ranking, list, inspect,
+// cancel, read a ranking, and follow a job live through
 // server-sent events. A new event stream first gets the job's state and history (loss curve, recent
 // output), so a reloaded page picks up where it was; it ends with an "end" event when the job does.
 import type { FastifyInstance } from "fastify";
 import { JOB_ID_PATTERN, JobRequestError, type JobEvent, type JobSpec } from "../jobs/job-types.js";
 import type { ServerContext } from "../context.js";
 import { CASE_ID_PATTERN } from "../dataset-service.js";
-import { errorResponses, jobParams, jobRecordSchema, noQuery } from "../schemas.js";
+import { errorResponses, jobParams, jobRecordSchema, noQuery, suggestionsSchema } from "../schemas.js";
+import { SUGGESTIONS_FILE } from "../jobs/commands.js";
+import { readSuggestions } from "../jobs/suggestions.js";
+import { trainConfigFor } from "../jobs/train-config.js";
 
 export function jobRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { jobs } = ctx;
@@ -18,6 +22,25 @@ export function jobRoutes(app: FastifyInstance, ctx: ServerContext): void {
       strategy: { type: "string", enum: [...ctx.strategies] },
       epochs: { type: "integer", minimum: 1, maximum: 100000 },
       resume: { type: "string", pattern: JOB_ID_PATTERN },
+      labelled: {
+        oneOf: [
+          { type: "object", additionalProperties: false, required: ["count"], properties: { count: { type: "integer", minimum: 0, maximum: 1000000 } } },
+          { type: "object", additionalProperties: false, required: ["fraction"], properties: { fraction: { type: "number", minimum: 0, maximum: 1 } } },
+        ],
+      },
+      iterationsPerEpoch: { type: "integer", minimum: 1, maximum: 1000000 },
+      seed: { type: "integer", minimum: 0, maximum: 4294967295 },
+      // Checked key by key with the experiment config schema (trainConfigFor), which names every issue.
+      config: { type: "object" },
+    },
+  };
+  const suggestBody = {
+    type: "object",
+    additionalProperties: false,
+    required: ["kind", "model"],
+    properties: {
+      kind: { const: "suggest" },
+      model: { type: "string", pattern: JOB_ID_PATTERN },
     },
   };
   const predictBody = {
@@ -43,17 +66,35 @@ export function jobRoutes(app: FastifyInstance, ctx: ServerContext): void {
     {
       schema: {
         querystring: noQuery,
-        body: { oneOf: [trainBody, predictBody] },
+        body: { oneOf: [trainBody, predictBody, suggestBody] },
         response: { 200: jobRecordSchema, ...errorResponses },
       },
     },
     async (req, reply) => {
       try {
+        // A bad config is refused here, before a process starts, whatever runs the jobs.
+        if (req.body.kind === "train") await trainConfigFor(req.body);
         return await jobs.start(req.body);
       } catch (e) {
-        if (e instanceof JobRequestError) return reply.code(e.statusCode).send({ error: e.statusCode === 409 ? "Conflict" : "Bad Request", message: e.message });
+        if (e instanceof JobRequestError) {
+          return reply.code(e.statusCode).send({ error: e.statusCode === 409 ? "Conflict" : "Bad Request", message: e.message, ...(e.problems.length ? { problems: [...e.problems] } : {}) });
+        }
         throw e;
       }
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/api/jobs/:id/suggestions",
+    { schema: { params: jobParams, querystring: noQuery, response: { 200: suggestionsSchema, ...errorResponses } } },
+    async (req, reply) => {
+      const job = jobs.get(req.params.id);
+      if (!job || job.kind !== "suggest") return reply.code(404).send({ error: "Not Found", message: `no suggest job ${req.params.id}` });
+      if (job.status !== "succeeded") return reply.code(409).send({ error: "Conflict", message: `suggest job ${job.id} is ${job.status}: its ranking is ready when it has succeeded` });
+      const dir = jobs.jobDir(job.id);
+      const ranking = dir === undefined ? null : await readSuggestions(dir);
+      if (ranking === null) return reply.code(404).send({ error: "Not Found", message: `suggest job ${job.id} left no ranking (${SUGGESTIONS_FILE})` });
+      return { job: job.id, model: job.spec.kind === "suggest" ? job.spec.model : "", ...ranking };
     },
   );
 
