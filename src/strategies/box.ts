@@ -1,12 +1,15 @@
 // The box strategy: segmentation trained from one 3-D box per organ (Du, Dong, Xu, Liao, IEEE TMI
 // 2023; recipe in ../shared/design/methods.md section A), optionally mixed with fully labelled
-// cases in the same run. One network with a mask head and a contrastive (embedding) head:
+// cases in the same run. One network with a mask head and a contrastive (embedding) head (by
+// default the strategy's own, on the decoder's features + the image):
 //   box samples      projection (MIL) term + λ_pair(t)·pairwise term (grey-level or embedding
-//                    affinity) + λ_geo(t)·geometric prior (template, ICP, Chamfer) + optional area term;
+//                    affinity: cosine, or same-class probability under the step's prototypes)
+//                    + λ_geo(t)·geometric prior (template, ICP, Chamfer) + optional area term;
 //   labelled samples Dice + cross-entropy;
 //   both             supervised InfoNCE training the contrastive head: true labels for labelled
-//                    voxels, box labels (coarse: inside/outside, then refine: by the prediction) for
-//                    box voxels, pooled so the same organ in two patients is a positive pair.
+//                    voxels, box labels (coarse: box core / outside, then refine: by the prediction
+//                    or by the nearer prototype) for box voxels, pooled so the same organ in two
+//                    patients is a positive pair.
 // Unlabelled cases are not used. Every switch of the ablation (no / grey-level / embedding pairwise,
 // with or without the prior, area term, projection variant) is a config value; the losses are the
 // tested building blocks of src/losses/box.
@@ -21,6 +24,7 @@ import {
   foregroundProbabilities,
   geometricPriorLoss,
   pairwiseLoss,
+  type PairwiseAffinity,
   pairwiseWarmup,
   projectionLoss,
   resolveBoxes,
@@ -28,8 +32,8 @@ import {
   supConLoss,
   templateFromMask,
 } from "../losses/index.js";
-import { type JsonObject, type NetworkConfig, SegmentationNetwork } from "../nn/index.js";
-import { type Generator, type Tensor, any, cat, clone, index, keep, logicalAnd, logicalNot, noGrad, tensor, tidy, where } from "../tensor/index.js";
+import { type BlockSettings, ContrastiveHead, type JsonObject, type Module, type NetworkConfig, SegmentationNetwork } from "../nn/index.js";
+import { type Generator, type Tensor, any, arange, cat, clone, gather, index, keep, logicalAnd, logicalNot, noGrad, tensor, tidy, where } from "../tensor/index.js";
 import type { Batch, BoxBatch, StepContext, StepOutput, Strategy, StrategyEnv, StrategyState } from "../training/index.js";
 
 const nonneg = z.number().nonnegative();
@@ -70,10 +74,20 @@ export const BoxConfigSchema = z
         weight: nonneg.default(1),
         /** Linear ramp of λ_pair from 0 over this many iterations. */
         warmupIterations: iterations.default(800),
+        /** The ramp starts here (0 before): e.g. contrastive.coarseIterations, so the embedding pairs only once the head is trained. */
+        startIteration: iterations.default(0),
         /** τ. @default 0.9 (embedding) or 0.94 (intensity) */
         threshold: z.number().min(-1).max(1).optional(),
         /** θ of the grey-level similarity exp(−θ‖I_i − I_j‖) on normalised intensities. */
         intensityScale: z.number().positive().default(0.5),
+        /**
+         * How the embedding affinity compares two voxels: "cosine" C_i·C_j ≥ τ (the paper's formula), or
+         * "prototype": the probability that both fall on the same side of the step's background and
+         * organ prototypes (class means of the contrastive head's drawn voxels), ≥ τ.
+         */
+        similarity: z.enum(["cosine", "prototype"]).default("prototype"),
+        /** T of the prototype assignment softmax(C·μ / T). @default contrastive.temperature */
+        prototypeTemperature: z.number().positive().optional(),
       })
       .prefault({}),
     contrastive: z
@@ -88,9 +102,18 @@ export const BoxConfigSchema = z
         /**
          * Coarse stage: only the box's central core (this fraction of each extent) counts as the
          * organ, the rest of the box is left out (neither organ nor background). 1 = the whole box
-         * (the recipe). A core suits compact organs; the centre of a curved organ's box may be outside it.
+         * (the recipe's wording), which teaches the head box membership: the box's background corners
+         * become "organ" and the pairwise term then pairs across the organ's surface (README, box
+         * section). A core suits compact organs; the centre of a curved organ's box may be outside it.
          */
-        coarseCore: z.number().gt(0).max(1).default(1),
+        coarseCore: z.number().gt(0).max(1).default(0.5),
+        /**
+         * Refine stage relabelling of box voxels: "prediction" (by the current probability, from
+         * `refineThreshold`) or "prototype" (the recipe's distance to reference voxels: a voxel of
+         * exactly one box outside its core takes the label of the nearer of the background and organ
+         * prototypes, the class means of the coarse labels' voxels; needs coarseCore < 1).
+         */
+        refineBy: z.enum(["prediction", "prototype"]).default("prediction"),
         /** Refine stage: probability from which a voxel in a box counts as the organ. */
         refineThreshold: z.number().min(0).max(1).default(0.5),
         /** Voxels drawn per sample and label. */
@@ -98,9 +121,16 @@ export const BoxConfigSchema = z
         temperature: z.number().positive().default(0.1),
         /**
          * Let the contrastive loss train the shared backbone too (the patent trains all three parts
-         * together); false trains only the head, on detached decoder features.
+         * together); false (default, measured: the shared run collapsed on 2 of 5 seeds of the toy)
+         * trains only the head, on detached decoder features.
          */
-        backboneGradient: z.boolean().default(true),
+        backboneGradient: z.boolean().default(false),
+        /**
+         * What the head sees: "features" (the decoder's top features: the network's own contrastive
+         * head) or "features+image" (those features with the input image's channels concatenated, a
+         * head owned by the strategy), so the embedding can change as sharply as the image at an edge.
+         */
+        input: z.enum(["features", "features+image"]).default("features+image"),
       })
       .prefault({}),
     geometricPrior: z
@@ -135,6 +165,10 @@ export const BoxConfigSchema = z
   .refine((c) => !(c.pairwise.affinity === "embedding" && c.contrastive.enabled === false), {
     message: 'pairwise.affinity "embedding" reads the contrastive head: it needs contrastive.enabled (an untrained head gives meaningless similarities)',
     path: ["contrastive", "enabled"],
+  })
+  .refine((c) => !(c.contrastive.refineBy === "prototype" && c.contrastive.coarseCore === 1), {
+    message: 'contrastive.refineBy "prototype" relabels the box voxels outside the core: it needs contrastive.coarseCore < 1 (with 1 the core is the whole box and nothing would change)',
+    path: ["contrastive", "refineBy"],
   });
 export type BoxConfig = z.infer<typeof BoxConfigSchema>;
 
@@ -155,6 +189,8 @@ export class BoxStrategy implements Strategy {
   /** Spacing (d, h, w) in mm of the patches. */
   readonly #spacing: [number, number, number];
   readonly #dropout: Generator;
+  /** The contrastive head on decoder features + image (contrastive.input "features+image"), else null. */
+  readonly embeddingHead: ContrastiveHead | null = null;
   /** Per organ channel, its template (P, 3) in [−1, 1]³, or null for the ellipsoid. Owned here. */
   #templates: (Tensor | null)[] = [];
 
@@ -176,15 +212,27 @@ export class BoxStrategy implements Strategy {
     }
     this.composition = { labelled, unlabelled: 0, boxes: cfg.batchSize ?? Math.max(1, env.batchSize - labelled) };
     const head = env.network.contrastiveHead;
+    const ownHead = this.#contrastive && cfg.contrastive.input === "features+image";
     const net: NetworkConfig = {
       ...env.network,
       deepSupervision: false,
-      contrastiveHead: this.#contrastive ? (head ? head : { dim: cfg.contrastive.dim }) : (head ?? false),
+      // With its own head (decoder features + image) the strategy leaves the network without one.
+      contrastiveHead: ownHead ? false : this.#contrastive ? head || { dim: cfg.contrastive.dim } : (head ?? false),
     };
     const s: readonly [number, number, number] = env.data?.spacing ?? [1, 1, 1];
     this.#spacing = [s[2], s[1], s[0]];
     this.#dropout = env.generator("dropout");
     this.network = new SegmentationNetwork(net, { generator: env.generator("init"), dropoutGenerator: this.#dropout });
+    if (ownHead) {
+      const c = this.network.config;
+      const top = c.channels[0] as number;
+      const hc = typeof head === "object" && head ? head : {};
+      // The network's norm and activation; no dropout in the head (its similarities are targets).
+      const settings: BlockSettings = { norm: c.norm, activation: c.activation, convBias: c.convBias, dropout: { ...c.dropout, p: 0 }, generator: env.generator("embedding-head"), dropoutGenerator: undefined, dtype: undefined };
+      const k = hc.kernelSize ?? 1;
+      const kernel: [number, number, number] = typeof k === "number" ? [k, k, k] : [k[0] as number, k[1] as number, k[2] as number];
+      this.embeddingHead = new ContrastiveHead(top + env.inChannels, hc.hiddenChannels ?? top, hc.dim ?? cfg.contrastive.dim, kernel, settings);
+    }
     try {
       if (cfg.geometricPrior.enabled) this.#buildTemplates(env);
     } catch (e) {
@@ -257,12 +305,12 @@ export class BoxStrategy implements Strategy {
     }
   }
 
-  modules() {
-    return { network: this.network };
+  modules(): Record<string, Module> {
+    return this.embeddingHead ? { network: this.network, embeddingHead: this.embeddingHead } : { network: this.network };
   }
 
   parameters(): Tensor[] {
-    return this.network.parameters();
+    return this.embeddingHead ? [...this.network.parameters(), ...this.embeddingHead.parameters()] : this.network.parameters();
   }
 
   generators() {
@@ -280,8 +328,13 @@ export class BoxStrategy implements Strategy {
     const nl = l ? (l.image.shape[0] as number) : 0;
     const image = l && b ? cat([l.image, b.image], 0) : (l ?? b)!.image;
     const detach = this.#contrastive && !cfg.contrastive.backboneGradient;
-    const out = this.network.forward(image, { embedding: this.#contrastive && !detach });
-    const embedding = detach ? this.network.heads.at(0).contrastive!.forward(out.features.detach()) : out.embedding;
+    const ownHead = this.embeddingHead;
+    const out = this.network.forward(image, { embedding: this.#contrastive && !detach && !ownHead });
+    const embedding = ownHead
+      ? ownHead.forward(cat([detach ? out.features.detach() : out.features, image], 1))
+      : detach
+        ? this.network.heads.at(0).contrastive!.forward(out.features.detach())
+        : out.embedding;
     const logs: Record<string, Tensor | number> = {};
     const terms: Tensor[] = [];
     const add = (name: string, value: Tensor, weight: number) => {
@@ -303,20 +356,34 @@ export class BoxStrategy implements Strategy {
       terms.push(t.loss);
     }
 
-    let boxLogits: Tensor | null = null;
-    if (b) {
-      boxLogits = l ? out.logits.slice(0, nl) : out.logits;
+    const boxLogits: Tensor | null = b ? (l ? out.logits.slice(0, nl) : out.logits) : null;
+    // The contrastive head's voxels (drawn once: the InfoNCE trains on them, the prototype affinity reads their class means).
+    let drawn: DrawnVoxels | null = null;
+    if (this.#contrastive) {
+      const stage = ctx.iteration < cfg.contrastive.coarseIterations ? "coarse" : "refine";
+      logs.contrastiveRefine = stage === "refine" ? 1 : 0;
+      drawn = this.#drawVoxels(embedding!, l?.label ?? null, b ?? null, boxLogits, stage, ctx.generator);
+    }
+
+    if (b && boxLogits) {
       const mask = b.boxMask;
       add("projection", projectionLoss(boxLogits, mask, { projection: cfg.projection.variant }), cfg.projection.weight);
       if (cfg.pairwise.affinity !== "none") {
-        const lambda = pairwiseWarmup(ctx.iteration, { warmupIterations: cfg.pairwise.warmupIterations, weight: cfg.pairwise.weight });
+        const lambda = pairwiseWarmup(ctx.iteration - cfg.pairwise.startIteration, { warmupIterations: cfg.pairwise.warmupIterations, weight: cfg.pairwise.weight });
         logs.lambdaPairwise = lambda;
         if (lambda > 0) {
-          const affinity =
-            cfg.pairwise.affinity === "embedding"
-              ? { kind: "embedding" as const, embedding: l ? embedding!.slice(0, nl) : embedding! }
-              : { kind: "intensity" as const, image: b.image, scale: cfg.pairwise.intensityScale };
-          add("pairwise", pairwiseLoss(boxLogits, mask, { affinity, ...(cfg.pairwise.threshold !== undefined ? { threshold: cfg.pairwise.threshold } : {}) }), lambda);
+          const boxEmbedding = cfg.pairwise.affinity === "embedding" ? (l ? embedding!.slice(0, nl) : embedding!) : null;
+          let weights: Tensor | null = null;
+          let affinity: PairwiseAffinity;
+          if (boxEmbedding && cfg.pairwise.similarity === "prototype") {
+            const p = prototypes(drawn!, this.#K + 1);
+            // An organ (or the background) without a drawn voxel this step has no prototype: its boxes sit out.
+            weights = logicalAnd(p.present.slice(0, 1, this.#K + 1), p.present.slice(0, 0, 1)).to(boxLogits.dtype).unsqueeze(0).expand([mask.shape[0] as number, this.#K]);
+            affinity = { kind: "prototype", embedding: boxEmbedding, prototypes: p.prototypes, temperature: cfg.pairwise.prototypeTemperature ?? cfg.contrastive.temperature };
+          } else {
+            affinity = boxEmbedding ? { kind: "embedding", embedding: boxEmbedding } : { kind: "intensity", image: b.image, scale: cfg.pairwise.intensityScale };
+          }
+          add("pairwise", pairwiseLoss(boxLogits, mask, { affinity, weights, ...(cfg.pairwise.threshold !== undefined ? { threshold: cfg.pairwise.threshold } : {}) }), lambda);
         }
       }
       if (cfg.geometricPrior.enabled) {
@@ -339,26 +406,24 @@ export class BoxStrategy implements Strategy {
       if (cfg.area.enabled) add("area", boxAreaLoss(boxLogits, mask, { threshold: cfg.area.threshold }), cfg.area.weight);
     }
 
-    if (this.#contrastive) {
-      const stage = ctx.iteration < cfg.contrastive.coarseIterations ? "coarse" : "refine";
-      logs.contrastiveRefine = stage === "refine" ? 1 : 0;
-      add("contrastive", this.#contrastiveLoss(embedding!, l?.label ?? null, b ?? null, boxLogits, stage, ctx.generator), cfg.contrastive.weight);
-    }
+    if (drawn) add("contrastive", supConLoss(drawn.features, drawn.label, { temperature: cfg.contrastive.temperature }), cfg.contrastive.weight);
     const loss = terms.length === 0 ? out.logits.sum().mul(0) : terms.reduce((a, t) => a.add(t));
     return { loss, logs };
   }
 
   /**
-   * Supervised InfoNCE over voxels drawn from labelled samples (their labels) and box samples (box
-   * labels, coarse or refined by the current prediction), pooled in one set.
+   * Voxels for the supervised InfoNCE, drawn from labelled samples (their labels) and box samples (box
+   * labels, coarse or refined by the current prediction), pooled in one set: their embeddings and labels.
    */
-  #contrastiveLoss(embedding: Tensor, label: Tensor | null, b: BoxBatch | null, boxLogits: Tensor | null, stage: "coarse" | "refine", generator: Generator): Tensor {
+  #drawVoxels(embedding: Tensor, label: Tensor | null, b: BoxBatch | null, boxLogits: Tensor | null, stage: "coarse" | "refine", generator: Generator): DrawnVoxels {
     const cfg = this.#cfg.contrastive;
     return tidy(() => {
       const parts: Tensor[] = [];
       if (label) parts.push(this.#ignore === null ? label : where(label.eq(this.#ignore), UNUSED_VOXEL, label));
       if (b && boxLogits) {
-        if (stage === "refine") {
+        if (stage === "refine" && cfg.refineBy === "prototype") {
+          parts.push(this.#referenceLabels(b, label ? embedding.slice(0, label.shape[0] as number) : embedding));
+        } else if (stage === "refine") {
           const probabilities = noGrad(() => foregroundProbabilities(boxLogits, "softmax"));
           parts.push(boxVoxelLabels(b.boxMask, { stage, probabilities, threshold: cfg.refineThreshold }));
         } else {
@@ -368,8 +433,33 @@ export class BoxStrategy implements Strategy {
       const labels = parts.length === 1 ? parts[0]! : cat(parts, 0);
       const drawn = sampleVoxels(labels, { perLabel: cfg.perLabel, labels: this.#K + 1, generator });
       const features = index(embedding.flatten(2), [drawn.sample, null, drawn.voxel]);
-      return supConLoss(features, drawn.label, { temperature: cfg.temperature });
+      return { features, label: drawn.label };
     });
+  }
+
+  /**
+   * Refine labels by distance to reference voxels: the coarse labels (box core = organ, outside = background),
+   * and every left-out voxel of exactly one box labelled by the nearer (cosine) of the background
+   * prototype and its organ's prototype, both the unit means of the coarse-labelled voxels' embeddings.
+   */
+  #referenceLabels(b: BoxBatch, embedding: Tensor): Tensor {
+    return noGrad(() =>
+      tidy(() => {
+        const coarse = this.#coarseLabels(b);
+        const e = embedding.detach();
+        const G = this.#K + 1;
+        const onehot = coarse.unsqueeze(1).eq(arange(G, undefined, 1, { dtype: "int64", device: coarse.device }).reshape([1, G, 1, 1, 1])).to(e.dtype); // (N, G, D, H, W)
+        const sums = onehot.flatten(2).transpose(0, 1).flatten(1).matmul(e.flatten(2).transpose(0, 1).flatten(1).transpose(0, 1)); // (G, E)
+        const protos = sums.normalize(2, 1);
+        const E = e.shape[1] as number;
+        const cos = e.unsqueeze(1).mul(protos.reshape([1, G, E, 1, 1, 1])).sum(2); // (N, G, D, H, W)
+        const inside = b.boxMask.gt(0);
+        const count = inside.to("int64").sum(1);
+        const organ = inside.to("int64").argmax(1).add(1); // (N, D, H, W): the covering organ's label where count is 1
+        const nearer = where(gather(cos, 1, organ.unsqueeze(1)).squeeze(1).gt(cos.slice(1, 0, 1).squeeze(1)), organ, 0);
+        return where(logicalAnd(coarse.eq(UNUSED_VOXEL), count.eq(1)), nearer, coarse);
+      }),
+    );
   }
 
   /**
@@ -434,6 +524,7 @@ export class BoxStrategy implements Strategy {
 
   dispose(): void {
     this.network.dispose();
+    this.embeddingHead?.dispose();
     for (const t of this.#templates) t?.dispose();
     this.#templates = [];
   }
@@ -441,6 +532,28 @@ export class BoxStrategy implements Strategy {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/** Voxels drawn for the contrastive head: embeddings (M, E) with gradient, int64 labels (M). */
+interface DrawnVoxels {
+  features: Tensor;
+  label: Tensor;
+}
+
+/**
+ * Unit class means of the drawn embeddings (detached): row g = label g (0 background, k + 1 organ k),
+ * zero where a label has no voxel, and which rows are present.
+ * @returns prototypes (G, E), present bool (G)
+ */
+function prototypes(drawn: DrawnVoxels, G: number): { prototypes: Tensor; present: Tensor } {
+  return noGrad(() =>
+    tidy(() => {
+      const onehot = drawn.label.unsqueeze(1).eq(arange(G, undefined, 1, { dtype: "int64", device: drawn.label.device }).unsqueeze(0)).to(drawn.features.dtype); // (M, G)
+      const sums = onehot.transpose(0, 1).matmul(drawn.features.detach()); // (G, E)
+      const present = onehot.sum(0).gt(0);
+      return { prototypes: sums.normalize(2, 1), present };
+    }),
+  );
 }
 
 /** One organ's binary mask cropped to its bounding box plus a one-voxel rim (x fastest, shape (x, y, z)). */

@@ -58,6 +58,40 @@ export function embeddingAffinity(embedding: Tensor, opts: AffinityOptions = {})
   return perOffset(embedding, opts.dilation ?? 1, (a, b) => a.mul(b).sum(1));
 }
 
+export interface PrototypeAffinityOptions extends AffinityOptions {
+  /** T in softmax_c(C·μ_c / T): the contrastive loss's temperature keeps the two scales alike. @default 0.1 */
+  temperature?: number;
+}
+
+/**
+ * S_ij = Σ_c q_ic q_jc with q_i = softmax_c(C_i·μ_c / T): the probability that voxels i and j belong
+ * to the same class when each is assigned to the prototypes μ_c (unit class means of the contrastive
+ * head's labelled voxels) as the InfoNCE would. A fixed threshold on the raw cosine C_i·C_j depends
+ * on how far apart the classes have moved in the embedding (early in training they are all within a
+ * few degrees, so every pair passes); this similarity is relative to the classes' own separation,
+ * and pairs straddling the embedding's decision boundary get S ≤ ½ whatever the absolute scale.
+ * @param embedding (N, E, D, H, W), unit norm along E
+ * @param prototypes (C, E), unit rows (e.g. background and one organ)
+ * @returns (N, 26, D, H, W), no gradient
+ */
+export function prototypeAffinity(embedding: Tensor, prototypes: Tensor, opts: PrototypeAffinityOptions = {}): Tensor {
+  check5("prototypeAffinity", embedding);
+  const E = embedding.shape[1] as number;
+  if (prototypes.rank !== 2 || prototypes.shape[1] !== E) {
+    throw new RangeError(`prototypeAffinity: prototypes must be (C, ${E}) to match the embedding's channels. Received: shape=[${prototypes.shape.join(",")}]`);
+  }
+  const T = opts.temperature ?? 0.1;
+  if (!(T > 0)) throw new RangeError(`prototypeAffinity: temperature must be > 0. Received: ${T}`);
+  const C = prototypes.shape[0] as number;
+  return noGrad(() =>
+    tidy(() => {
+      // (N, 1, E, D, H, W) · (1, C, E, 1, 1, 1) summed over E: every voxel's cosine to each prototype.
+      const logits = embedding.unsqueeze(1).mul(prototypes.reshape([1, C, E, 1, 1, 1])).sum(2).div(T);
+      return perOffset(logits.softmax(1), opts.dilation ?? 1, (a, b) => a.mul(b).sum(1));
+    }),
+  );
+}
+
 export interface IntensityAffinityOptions extends AffinityOptions {
   /** θ in exp(−θ‖I_i − I_j‖). @default 0.5 */
   scale?: number;

@@ -2,7 +2,7 @@
 // cases, and leak checks of every public function.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type Tensor, Generator, ShapeError, expectNoLeak, grad, neighbours, ones, rand, randn, setNumThreads, tensor, tidy, zeros } from "../../tensor/index.js";
+import { type Tensor, Generator, ShapeError, callTensor, expectNoLeak, grad, index, neighbours, ones, rand, randn, setNumThreads, tensor, tidy, zeros } from "../../tensor/index.js";
 import {
   type BoxLike,
   boxAreaLoss,
@@ -15,6 +15,7 @@ import {
   pairwiseLoss,
   pairwiseWarmup,
   projectionLoss,
+  prototypeAffinity,
   resolveBoxes,
 } from "./index.js";
 
@@ -134,6 +135,72 @@ describe("affinities", () => {
   });
 });
 
+describe("prototype affinity", () => {
+  test("prototypeAffinity is Σ_c q_ic q_jc with q = softmax_c(C·μ_c / T)", () => {
+    tidy(() => {
+      // Three voxels along W: (1, 0), (0.8, 0.6), (0, 1); prototypes e1 and e2.
+      const e = tensor([1, 0.8, 0, 0, 0.6, 1], [1, 2, 1, 1, 3], { dtype: "float64" });
+      const protos = tensor([1, 0, 0, 1], [2, 2], { dtype: "float64" });
+      const T = 0.5;
+      const q = [[1, 0], [0.8, 0.6], [0, 1]].map(([a, b]) => {
+        const ea = Math.exp(a! / T);
+        const eb = Math.exp(b! / T);
+        return [ea / (ea + eb), eb / (ea + eb)] as const;
+      });
+      const right = prototypeAffinity(e, protos, { temperature: T }).slice(1, 13, 14).flatten().toArray(); // offset (0, 0, +1)
+      for (const i of [0, 1]) {
+        const want = q[i]![0] * q[i + 1]![0] + q[i]![1] * q[i + 1]![1];
+        assert.ok(Math.abs(right[i]! - want) < 1e-14, `voxel ${i}: ${right[i]} vs ${want}`);
+      }
+      assert.throws(() => prototypeAffinity(e, tensor([1, 0, 0], [1, 3], { dtype: "float64" })), /prototypes must be \(C, 2\).*shape=\[1,3\]/);
+      assert.throws(() => prototypeAffinity(e, protos, { temperature: 0 }), /temperature must be > 0/);
+    });
+  });
+
+  test("two prototypes: a pair on opposite sides of the decision boundary never reaches S > ½, whatever the embedding's scale", () => {
+    tidy(() => {
+      // Embeddings all within a few degrees of each other (an early head): cosine ≥ 0.9 everywhere.
+      const base = tensor([1, 0, 0, 0], [1, 4, 1, 1, 1], { dtype: "float64" });
+      const e = base.add(randn([1, 4, 3, 4, 5], { dtype: "float64", generator: gen(21) }).mul(0.05)).normalize(2, 1);
+      const protos = index(e.flatten(2).squeeze(0).transpose(0, 1), [tensor([0, 59], [2], { dtype: "int64" })]);
+      const cosP = e.unsqueeze(1).mul(protos.reshape([1, 2, 4, 1, 1, 1])).sum(2); // (1, 2, D, H, W)
+      const side = cosP.slice(1, 1, 2).gt(cosP.slice(1, 0, 1)).to("float64"); // (1, 1, D, H, W)
+      const differ = neighbours(side).sub(side.unsqueeze(2)).abs().squeeze(1); // (1, 26, D, H, W): 1 where the sides differ
+      const valid = neighbourValidity([3, 4, 5], { dtype: "float64" });
+      const S = prototypeAffinity(e, protos, { temperature: 0.1 });
+      const crossing = differ.mul(valid);
+      assert.ok(crossing.sum().item() > 0, "the draw has pairs across the boundary");
+      assert.ok(S.mul(crossing).max().item() <= 0.5 + 1e-12);
+      assert.ok(embeddingAffinity(e).add(crossing.neg().add(1).mul(10)).min().item() > 0.9, "while their raw cosines pass τ 0.9");
+    });
+  });
+
+  test("pairwiseLoss with the prototype affinity is the recipe's sum over the whole volume with w = 1[S ≥ τ], prototypes 0 and k + 1 for organ k", () => {
+    tidy(() => {
+      const shape = [3, 4, 5] as const;
+      const logits = randn([1, 3, ...shape], { dtype: "float64", generator: gen(11) });
+      const e = randn([1, 4, ...shape], { dtype: "float64", generator: gen(12) }).normalize(2, 1);
+      const protos = randn([3, 4], { dtype: "float64", generator: gen(13) }).normalize(2, 1);
+      const { mask } = boxMasks([[box(1, [0, 1, 1], [2, 4, 4]), box(2, [1, 0, 0], [3, 3, 3])]], shape, { channels: 2, dtype: "float64" });
+      const got = pairwiseLoss(logits, mask, { affinity: { kind: "prototype", embedding: e, prototypes: protos, temperature: 0.5 }, threshold: 0.6 }).item();
+      const valid = neighbourValidity(shape, { dtype: "float64" });
+      let num = 0;
+      let den = 0;
+      for (const k of [0, 1]) {
+        const S = prototypeAffinity(e, index(protos, [tensor([0, k + 1], [2], { dtype: "int64" })]), { temperature: 0.5 });
+        const w = S.ge(0.6).to("float64").mul(valid).mul(mask.slice(1, k, k + 1));
+        const [lp, lq] = organLogProbabilities(logits, k, "softmax");
+        const same = callTensor("aten::logaddexp", [lp.unsqueeze(2).add(neighbours(lp)), lq.unsqueeze(2).add(neighbours(lq))]).squeeze(1);
+        num += same.neg().mul(w).sum().item();
+        den += w.sum().item();
+      }
+      assert.ok(den > 0);
+      assert.ok(Math.abs(got - num / den) < 1e-12, `${got} vs ${num / den}`);
+      assert.throws(() => pairwiseLoss(logits, mask, { affinity: { kind: "prototype", embedding: e, prototypes: protos.slice(0, 0, 2) } }), ShapeError);
+    });
+  });
+});
+
 describe("pairwiseLoss() edge cases", () => {
   const shape = [4, 4, 4] as const;
   test("no boxes (or only zero weights) give exactly 0 with a zero gradient", () => {
@@ -214,14 +281,17 @@ test("no box loss leaks native tensors (each called outside any scope, only its 
   const logits = randn([2, 3, ...shape], { generator: gen(5), requiresGrad: true });
   const emb = randn([2, 4, ...shape], { generator: gen(6) }).normalize(2, 1);
   const image = rand([2, 1, ...shape], { generator: gen(7) });
+  const protos = randn([3, 4], { generator: gen(8) }).normalize(2, 1);
   const calls: [string, () => Tensor][] = [
     ["projectionLoss", () => projectionLoss(logits, mask)],
     ["projectionLoss plane/penalise/none", () => projectionLoss(logits, mask, { projection: "plane", absent: "penalise", reduction: "none", weights: present })],
     ["pairwiseLoss embedding", () => pairwiseLoss(logits, mask, { affinity: { kind: "embedding", embedding: emb }, boxDilation: 1 })],
     ["pairwiseLoss intensity", () => pairwiseLoss(logits, mask, { affinity: { kind: "intensity", image }, normalization: "box" })],
+    ["pairwiseLoss prototype", () => pairwiseLoss(logits, mask, { affinity: { kind: "prototype", embedding: emb, prototypes: protos } })],
     ["boxAreaLoss", () => boxAreaLoss(logits, mask, { weights: complete })],
     ["embeddingAffinity", () => embeddingAffinity(emb)],
     ["intensityAffinity", () => intensityAffinity(image)],
+    ["prototypeAffinity", () => prototypeAffinity(emb, protos)],
     ["neighbourValidity", () => neighbourValidity(shape)],
     ["foregroundProbabilities", () => foregroundProbabilities(logits, "softmax")],
   ];
@@ -239,5 +309,5 @@ test("no box loss leaks native tensors (each called outside any scope, only its 
     }, `${label} with its gradient`);
   }
   expectNoLeak(() => organLogProbabilities(logits, 1, "softmax"), "organLogProbabilities");
-  for (const t of [mask, present, complete, logits, emb, image]) t.dispose();
+  for (const t of [mask, present, complete, logits, emb, image, protos]) t.dispose();
 });

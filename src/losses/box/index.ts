@@ -4,12 +4,13 @@
 export { boxMasks, resolveBoxes, type BoxLike, type BoxMasks, type BoxMaskOptions, type Index3, type PatchBox3, type ResolveBoxesOptions } from "./boxes.js";
 export { foregroundProbabilities, organChannels, organLogit, organLogProbabilities, type BoxActivation } from "./probabilities.js";
 export { projectionLoss, type ProjectionLossOptions } from "./projection.js";
-export { embeddingAffinity, intensityAffinity, neighbourValidity, type AffinityOptions, type IntensityAffinityOptions } from "./affinity.js";
+export { embeddingAffinity, intensityAffinity, neighbourValidity, prototypeAffinity, type AffinityOptions, type IntensityAffinityOptions, type PrototypeAffinityOptions } from "./affinity.js";
 export {
   pairwiseLoss,
   pairwiseWarmup,
   DEFAULT_EMBEDDING_THRESHOLD,
   DEFAULT_INTENSITY_THRESHOLD,
+  DEFAULT_PROTOTYPE_THRESHOLD,
   type PairwiseAffinity,
   type PairwiseLossOptions,
 } from "./pairwise.js";

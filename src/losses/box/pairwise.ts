@@ -1,7 +1,7 @@
 // The pairwise term of box supervision: inside a box the projection term cannot tell organ from
 // background, so neighbouring voxels that look alike are asked to take the same label.
-import { type Tensor, ShapeError, callTensor, neighbours, noGrad, tidy } from "../../tensor/index.js";
-import { embeddingAffinity, intensityAffinity, neighbourValidity } from "./affinity.js";
+import { type Tensor, ShapeError, callTensor, cat, neighbours, noGrad, tidy } from "../../tensor/index.js";
+import { embeddingAffinity, intensityAffinity, neighbourValidity, prototypeAffinity } from "./affinity.js";
 import { type BoxActivation, organChannels, organLogProbabilities } from "./probabilities.js";
 import { cropSample, dilateMask, entryWeights, growRegion, maskRegions, zeroLoss } from "./regions.js";
 
@@ -10,12 +10,21 @@ export type PairwiseAffinity =
   /** Cosine similarity of the contrastive head's L2-normalised embeddings (N, E, D, H, W): the method. */
   | { kind: "embedding"; embedding: Tensor }
   /** Grey-level similarity exp(−θ‖I_i − I_j‖) of the image (N, Ci, D, H, W): BoxInst, for ablations. */
-  | { kind: "intensity"; image: Tensor; scale?: number };
+  | { kind: "intensity"; image: Tensor; scale?: number }
+  /**
+   * The same embeddings compared through class prototypes (prototypeAffinity): for organ k's box,
+   * S_ij = q_i q_j + (1 − q_i)(1 − q_j) with q the softmax over (background, organ k) of the cosine to
+   * their prototypes / T. `prototypes` (K + 1, E): row 0 background, row k + 1 organ k, unit rows; an
+   * organ without a prototype must get weight 0.
+   */
+  | { kind: "prototype"; embedding: Tensor; prototypes: Tensor; temperature?: number };
 
 /** τ for the grey-level affinity, from the authors' 3-D code. */
 export const DEFAULT_INTENSITY_THRESHOLD = 0.94;
 /** τ for the embedding affinity. Not given by the recipe; cosine 0.9 ≈ 26° between unit embeddings. */
 export const DEFAULT_EMBEDDING_THRESHOLD = 0.9;
+/** τ for the prototype affinity: both voxels assigned to the same class with probability ≥ 0.9. */
+export const DEFAULT_PROTOTYPE_THRESHOLD = 0.9;
 
 export interface PairwiseLossOptions {
   /** See probabilities.ts. @default "softmax" */
@@ -69,12 +78,16 @@ export function pairwiseLoss(logits: Tensor, boxMask: Tensor, opts: PairwiseLoss
     throw new ShapeError(op, `a box mask matching the logits' batch and spatial size [${logits.shape.join(",")}]`, boxMask.shape);
   }
   const aff = opts.affinity;
-  const source = aff.kind === "embedding" ? aff.embedding : aff.kind === "intensity" ? aff.image : null;
-  if (!source) throw new RangeError(`${op}: affinity.kind must be "embedding" or "intensity". Received: ${String((aff as { kind: unknown }).kind)}`);
+  const source = aff.kind === "embedding" || aff.kind === "prototype" ? aff.embedding : aff.kind === "intensity" ? aff.image : null;
+  if (!source) throw new RangeError(`${op}: affinity.kind must be "embedding", "prototype" or "intensity". Received: ${String((aff as { kind: unknown }).kind)}`);
   if (source.rank !== 5 || source.shape[0] !== N || source.shape.slice(2).some((s, i) => s !== spatial[i])) {
     throw new ShapeError(op, `an affinity source (N, C, ${spatial.join(", ")}) with N = ${N}`, source.shape);
   }
-  const tau = opts.threshold ?? (aff.kind === "embedding" ? DEFAULT_EMBEDDING_THRESHOLD : DEFAULT_INTENSITY_THRESHOLD);
+  if (aff.kind === "prototype" && (aff.prototypes.rank !== 2 || aff.prototypes.shape[0] !== K + 1 || aff.prototypes.shape[1] !== source.shape[1])) {
+    throw new ShapeError(op, `prototypes (${K + 1}, ${source.shape[1]}): background and one row per organ`, aff.prototypes.shape);
+  }
+  const tau =
+    opts.threshold ?? (aff.kind === "embedding" ? DEFAULT_EMBEDDING_THRESHOLD : aff.kind === "prototype" ? DEFAULT_PROTOTYPE_THRESHOLD : DEFAULT_INTENSITY_THRESHOLD);
   if (!Number.isFinite(tau)) throw new RangeError(`${op}: threshold must be a finite number. Received: ${tau}`);
   const dilation = opts.neighbourDilation ?? 1;
   const normalization = opts.normalization ?? "global";
@@ -96,7 +109,12 @@ export function pairwiseLoss(logits: Tensor, boxMask: Tensor, opts: PairwiseLoss
           const w = noGrad(() =>
             tidy(() => {
               const src = cropSample(source, n, crop);
-              const S = aff.kind === "embedding" ? embeddingAffinity(src, { dilation }) : intensityAffinity(src, { dilation, scale: aff.scale ?? 0.5 });
+              const S =
+                aff.kind === "embedding"
+                  ? embeddingAffinity(src, { dilation })
+                  : aff.kind === "prototype"
+                    ? prototypeAffinity(src, cat([aff.prototypes.slice(0, 0, 1), aff.prototypes.slice(0, k + 1, k + 2)], 0), { dilation, temperature: aff.temperature })
+                    : intensityAffinity(src, { dilation, scale: aff.scale ?? 0.5 });
               const size = S.shape.slice(2) as [number, number, number];
               const valid = neighbourValidity(size, { dilation, dtype: logits.dtype });
               const i = cropSample(inBox, n, crop).slice(1, k, k + 1); // (1, 1, d, h, w) broadcasts over the 26 pairs
