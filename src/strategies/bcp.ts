@@ -11,11 +11,10 @@
 // code: README.md.
 import { z } from "zod";
 import { type MixedBatch, copyPasteMix, cuboidMask, diceCELossTerms, hardPseudoLabels, largestComponentLabels } from "../losses/index.js";
-import type { SegmentationNetwork } from "../nn/index.js";
 import { type Tensor, cat, noGrad } from "../tensor/index.js";
 import type { Batch, StepContext, StepOutput, Strategy, StrategyEnv } from "../training/index.js";
 import { SupervisedLossSchema, diceCEOptions, rows, streamSizesShape, twoStreamComposition } from "./_internal/semi-common.js";
-import { StudentTeacher, logitsOf } from "./_internal/student-teacher.js";
+import { StudentTeacherStrategy, logitsOf } from "./_internal/student-teacher.js";
 
 /** zod schema of `strategy` when `kind` is "bcp" (strict: unknown keys are errors). */
 export const BCPConfigSchema = z.strictObject({
@@ -57,45 +56,25 @@ export interface BCPInputs {
 }
 
 /** BCP over a student and its EMA teacher. */
-export class BCPStrategy implements Strategy {
+export class BCPStrategy extends StudentTeacherStrategy implements Strategy {
   readonly name = "bcp";
   readonly composition;
   /** Iterations of the pre-training stage. */
   readonly pretrainIterations: number;
   readonly #cfg: BCPConfig;
   readonly #ignore: number | null;
-  readonly #pair: StudentTeacher;
 
   constructor(cfg: BCPConfig, env: StrategyEnv) {
+    // Checked before the networks exist, so a refused config allocates nothing.
+    const composition = twoStreamComposition(cfg, env);
+    if (composition.unlabelled !== composition.labelled) {
+      throw new RangeError(`bcp: pairs labelled patch i with unlabelled patch i, so it needs as many unlabelled as labelled patches per batch. Received: labelled ${composition.labelled}, unlabelled ${composition.unlabelled}`);
+    }
+    super(env, { decay: cfg.ema.decay, warmup: cfg.ema.warmup }, cfg.predictWith);
     this.#cfg = cfg;
     this.#ignore = env.ignoreLabel;
-    this.composition = twoStreamComposition(cfg, env);
-    if (this.composition.unlabelled !== this.composition.labelled) {
-      throw new RangeError(`bcp: pairs labelled patch i with unlabelled patch i, so it needs as many unlabelled as labelled patches per batch. Received: labelled ${this.composition.labelled}, unlabelled ${this.composition.unlabelled}`);
-    }
+    this.composition = composition;
     this.pretrainIterations = cfg.pretrainIterations ?? Math.round((2 / 17) * env.totalIterations);
-    this.#pair = new StudentTeacher(env, { decay: cfg.ema.decay, warmup: cfg.ema.warmup });
-  }
-
-  get student(): SegmentationNetwork {
-    return this.#pair.student;
-  }
-
-  /** The EMA of the student (a copy of it during pre-training): no gradient, not in parameters(). */
-  get teacher(): SegmentationNetwork {
-    return this.#pair.teacher;
-  }
-
-  modules() {
-    return this.#pair.modules();
-  }
-
-  parameters(): Tensor[] {
-    return this.#pair.parameters();
-  }
-
-  generators() {
-    return this.#pair.generators();
   }
 
   /** The stage of `iteration`: a pure function of it, so a resumed run continues in the right stage. */
@@ -153,24 +132,8 @@ export class BCPStrategy implements Strategy {
 
   afterOptimizerStep(ctx: StepContext): void {
     // Pre-training: the teacher is the student, so self-training starts from the pre-trained weights in both.
-    if (this.stage(ctx.iteration) === "pretrain") this.#pair.copyStudentToTeacher();
-    else this.#pair.updateTeacher(ctx.iteration - this.pretrainIterations);
-  }
-
-  predict(image: Tensor): Tensor {
-    return logitsOf(this.#pair.network(this.#cfg.predictWith), image);
-  }
-
-  describe() {
-    return this.#pair.describe(this.#cfg.predictWith);
-  }
-
-  dispose(): void {
-    this.#pair.dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
+    if (this.stage(ctx.iteration) === "pretrain") this.pair.copyStudentToTeacher();
+    else this.pair.updateTeacher(ctx.iteration - this.pretrainIterations);
   }
 }
 

@@ -5,11 +5,10 @@
 // where we differ from the published code: README.md.
 import { z } from "zod";
 import { diceCELossTerms, softmaxMSELoss } from "../losses/index.js";
-import type { SegmentationNetwork } from "../nn/index.js";
 import { type Tensor, noGrad, randn } from "../tensor/index.js";
 import type { Batch, StepContext, StepOutput, Strategy, StrategyEnv } from "../training/index.js";
 import { SupervisedLossSchema, diceCEOptions, joinStreams, rampedWeight, rampupLength, rows, streamSizesShape, twoStreamComposition } from "./_internal/semi-common.js";
-import { StudentTeacher, logitsOf } from "./_internal/student-teacher.js";
+import { StudentTeacherStrategy, logitsOf } from "./_internal/student-teacher.js";
 
 /** zod schema of `strategy` when `kind` is "mean-teacher" (strict: unknown keys are errors). */
 export const MeanTeacherConfigSchema = z.strictObject({
@@ -43,41 +42,19 @@ export const MeanTeacherConfigSchema = z.strictObject({
 export type MeanTeacherConfig = z.infer<typeof MeanTeacherConfigSchema>;
 
 /** Mean teacher over two copies of the plan's network. */
-export class MeanTeacherStrategy implements Strategy {
+export class MeanTeacherStrategy extends StudentTeacherStrategy implements Strategy {
   readonly name = "mean-teacher";
   readonly composition;
   readonly #cfg: MeanTeacherConfig;
   readonly #ignore: number | null;
   readonly #rampup: number;
-  readonly #pair: StudentTeacher;
 
   constructor(cfg: MeanTeacherConfig, env: StrategyEnv) {
+    super(env, { decay: cfg.ema.decay, warmup: cfg.ema.warmup }, cfg.predictWith);
     this.#cfg = cfg;
     this.#ignore = env.ignoreLabel;
     this.composition = twoStreamComposition(cfg, env);
     this.#rampup = rampupLength(cfg.consistency.rampupIterations, env, 1);
-    this.#pair = new StudentTeacher(env, { decay: cfg.ema.decay, warmup: cfg.ema.warmup });
-  }
-
-  get student(): SegmentationNetwork {
-    return this.#pair.student;
-  }
-
-  /** The EMA of the student: no gradient, not in parameters(). */
-  get teacher(): SegmentationNetwork {
-    return this.#pair.teacher;
-  }
-
-  modules() {
-    return this.#pair.modules();
-  }
-
-  parameters(): Tensor[] {
-    return this.#pair.parameters();
-  }
-
-  generators() {
-    return this.#pair.generators();
   }
 
   /** The consistency weight at `iteration` (sigmoid ramp-up). */
@@ -101,23 +78,7 @@ export class MeanTeacherStrategy implements Strategy {
   }
 
   afterOptimizerStep(ctx: StepContext): void {
-    this.#pair.updateTeacher(ctx.iteration);
-  }
-
-  predict(image: Tensor): Tensor {
-    return logitsOf(this.#pair.network(this.#cfg.predictWith), image);
-  }
-
-  describe() {
-    return this.#pair.describe(this.#cfg.predictWith);
-  }
-
-  dispose(): void {
-    this.#pair.dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
+    this.pair.updateTeacher(ctx.iteration);
   }
 }
 

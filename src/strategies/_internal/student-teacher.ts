@@ -74,3 +74,55 @@ export class StudentTeacher implements Disposable {
     this.dispose();
   }
 }
+
+/**
+ * What mean-teacher and bcp share beyond the pair: the modules, parameters and generators of the
+ * pair, prediction with the configured network, describe() and dispose(). Subclasses add the
+ * step and the teacher update.
+ */
+export abstract class StudentTeacherStrategy {
+  protected readonly pair: StudentTeacher;
+  readonly #predictWith: "student" | "teacher";
+
+  constructor(env: StrategyEnv, ema: { decay: number; warmup: boolean }, predictWith: "student" | "teacher") {
+    this.pair = new StudentTeacher(env, ema);
+    this.#predictWith = predictWith;
+  }
+
+  get student(): SegmentationNetwork {
+    return this.pair.student;
+  }
+
+  /** The EMA of the student: no gradient, not in parameters(). */
+  get teacher(): SegmentationNetwork {
+    return this.pair.teacher;
+  }
+
+  modules() {
+    return this.pair.modules();
+  }
+
+  parameters(): Tensor[] {
+    return this.pair.parameters();
+  }
+
+  generators() {
+    return this.pair.generators();
+  }
+
+  predict(image: Tensor): Tensor {
+    return logitsOf(this.pair.network(this.#predictWith), image);
+  }
+
+  describe() {
+    return this.pair.describe(this.#predictWith);
+  }
+
+  dispose(): void {
+    this.pair.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
