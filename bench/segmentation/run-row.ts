@@ -314,3 +314,24 @@ export function failedPart(row: SegmentationRow, ctx: Pick<RunRowContext, "suite
     finishedAt: new Date().toISOString(),
   };
 }
+
+/**
+ * The training settings the semi and weak suites share for `iterations` optimizer steps: Adam 1e-3
+ * with a cosine decay after a 5 % warm-up, 100-iteration epochs (quick: two epochs), 2 threads.
+ */
+export function suiteTraining(iterations: number, profile: "full" | "quick"): Record<string, unknown> {
+  // Quick: two epochs (one validation at the end, checkpoints at both ends).
+  const perEpoch = profile === "full" ? 100 : Math.max(1, Math.round(iterations / 2));
+  return {
+    network: { baseFilters: profile === "full" ? 16 : 8 },
+    optimizer: { kind: "adam", lr: 1e-3 },
+    schedule: { kind: "cosine", warmupIterations: Math.round(iterations * 0.05) },
+    training: {
+      epochs: Math.max(1, Math.round(iterations / perEpoch)),
+      iterationsPerEpoch: perEpoch,
+      validateEvery: profile === "full" ? 5 : 2,
+      validationCases: profile === "full" ? 6 : 1,
+      threads: 2,
+    },
+  };
+}

@@ -6,7 +6,7 @@
 import path from "node:path";
 import type { MachineInfo } from "../harness/index.js";
 import { markdownTable, resultLine } from "../harness/index.js";
-import { dataRoot, workRootOf, type FractionValue, diceVsFractionSpec, fmt, meanOf, partNotes, ratio, reportHeader, type AccuracySuiteSpec, type Profile, type SuiteReport, accuracySuite, type SegmentationPart, type SegmentationRow } from "../segmentation/index.js";
+import { dataRoot, workRootOf, type FractionValue, diceVsFractionSpec, fmt, meanOf, partNotes, ratio, reportHeader, type AccuracySuiteSpec, type Profile, type SuiteReport, accuracySuite, type SegmentationPart, type SegmentationRow, suiteTraining } from "../segmentation/index.js";
 
 /** The semi-supervised strategies compared, with their config (defaults except FBA-Net+'s three decoders). */
 export const SEMI_STRATEGIES: readonly { readonly kind: string; readonly config: Record<string, unknown> }[] = [
@@ -49,21 +49,10 @@ function settings(profile: Profile): Setting[] {
  * same), 2 threads, one loader worker, the same seed and split seed.
  */
 function config(s: Setting, strategy: Record<string, unknown>, profile: Profile): Record<string, unknown> {
-  // Quick: two epochs (one validation at the end, checkpoints at both ends).
-  const perEpoch = profile === "full" ? 100 : Math.max(1, Math.round(s.iterations / 2));
   return {
     seed: 12345,
     strategy,
-    network: { baseFilters: profile === "full" ? 16 : 8 },
-    optimizer: { kind: "adam", lr: 1e-3 },
-    schedule: { kind: "cosine", warmupIterations: Math.round(s.iterations * 0.05) },
-    training: {
-      epochs: Math.max(1, Math.round(s.iterations / perEpoch)),
-      iterationsPerEpoch: perEpoch,
-      validateEvery: profile === "full" ? 5 : 2,
-      validationCases: profile === "full" ? 6 : 1,
-      threads: 2,
-    },
+    ...suiteTraining(s.iterations, profile),
     data: { workers: 1 },
     split: { folds: 5, fold: 0, seed: 12345, selection: "first", ...(s.labelled ? { labelled: s.labelled } : {}) },
   };

@@ -7,7 +7,7 @@
 import path from "node:path";
 import type { MachineInfo } from "../harness/index.js";
 import { markdownTable, resultLine } from "../harness/index.js";
-import { HUMAN_BOXES, boxesDataset, dataRoot, workRootOf, type BarValue, diceBarsSpec, fmt, meanOf, meanOverClasses, partNotes, ratio, reportHeader, type AccuracySuiteSpec, type Profile, type SuiteReport, accuracySuite, type SegmentationPart, type SegmentationRow } from "../segmentation/index.js";
+import { HUMAN_BOXES, boxesDataset, dataRoot, workRootOf, type BarValue, diceBarsSpec, fmt, meanOf, meanOverClasses, partNotes, ratio, reportHeader, type AccuracySuiteSpec, type Profile, type SuiteReport, accuracySuite, type SegmentationPart, type SegmentationRow, suiteTraining } from "../segmentation/index.js";
 
 interface WeakDataset {
   /** Row-name prefix. */
@@ -65,22 +65,12 @@ function boxStrategy(v: Exclude<VariantKey, "full">, iterations: number): Record
  */
 function config(d: WeakDataset, v: VariantKey, profile: Profile): Record<string, unknown> {
   // Quick: two epochs (one validation at the end, checkpoints at both ends).
-  const perEpoch = profile === "full" ? 100 : Math.max(1, Math.round(d.iterations / 2));
   // Box rows: labelled = the first training case (template source only), every other training case a box case.
   const split = v === "full" ? { folds: d.folds, fold: 0, seed: 12345 } : { folds: d.folds, fold: 0, seed: 12345, selection: "first", labelled: { count: 1 }, boxes: { fraction: 1 } };
   return {
     seed: 12345,
     strategy: v === "full" ? { kind: "supervised" } : boxStrategy(v, d.iterations),
-    network: { baseFilters: profile === "full" ? 16 : 8 },
-    optimizer: { kind: "adam", lr: 1e-3 },
-    schedule: { kind: "cosine", warmupIterations: Math.round(d.iterations * 0.05) },
-    training: {
-      epochs: Math.max(1, Math.round(d.iterations / perEpoch)),
-      iterationsPerEpoch: perEpoch,
-      validateEvery: profile === "full" ? 5 : 2,
-      validationCases: profile === "full" ? 6 : 1,
-      threads: 2,
-    },
+    ...suiteTraining(d.iterations, profile),
     data: { workers: 1, augmentation: { rotation: { p: 0 }, scaling: { p: 0 } } },
     split,
   };
