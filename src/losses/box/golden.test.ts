@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type RawTensor, type Tensor, decodeSafetensors, expectNoLeak, fromRawTensor, grad, setNumThreads, tidy } from "../../tensor/index.js";
 import { type PairwiseLossOptions, boxAreaLoss, chamferDistance, pairwiseLoss, projectionLoss, supConLoss } from "./index.js";
-import { loadGoldenFixture } from "../../tensor/_testing/golden-fixture.js";
+import { assertCloseToRaw, loadGoldenFixture } from "../../tensor/_testing/golden-fixture.js";
 
 setNumThreads(1); // tiny tensors: intra-op threads only add hand-offs
 
@@ -23,17 +23,7 @@ const fixture = loadGoldenFixture("box.safetensors", "gen_box.py");
 const cases = fixture.cases<CaseMeta[]>();
 const raw = fixture.raw;
 
-function close(label: string, got: Tensor, want: RawTensor): void {
-  assert.deepEqual([...got.shape], want.shape, `${label}: shape`);
-  const g = got.dataSync() as Float64Array;
-  const w = want.data as Float64Array;
-  for (let i = 0; i < w.length; i++) {
-    const a = g[i] as number;
-    const b = w[i] as number;
-    assert.ok(Number.isFinite(a), `${label}: element ${i} is ${a}`);
-    assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${label}: element ${i} is ${a}, reference ${b}`);
-  }
-}
+const close = (label: string, got: Tensor, want: RawTensor): void => assertCloseToRaw(label, got, want);
 
 type Inputs = Record<string, Tensor>;
 
