@@ -6,9 +6,10 @@
 import { z } from "zod";
 import { crossPseudoSupervisionLoss, diceCELossTerms } from "../losses/index.js";
 import { type JsonObject, type NetworkConfig, SegmentationNetwork } from "../nn/index.js";
-import { type Tensor, logSoftmax, maximum } from "../tensor/index.js";
+import type { Tensor } from "../tensor/index.js";
 import type { Batch, StepContext, StepOutput, Strategy, StrategyEnv } from "../training/index.js";
-import { SupervisedLossSchema, diceCEOptions, joinStreams, rampedWeight, rampupLength, rows, streamSizesShape, twoStreamComposition } from "./_internal/semi-common.js";
+import { SupervisedLossSchema, diceCEOptions, joinStreams, logMeanSoftmax, rampedWeight, rampupLength, rows, streamSizesShape, twoStreamComposition } from "./_internal/semi-common.js";
+import { logitsOf } from "./_internal/student-teacher.js";
 
 /** zod schema of `strategy` when `kind` is "cross-pseudo" (strict: unknown keys are errors). */
 export const CrossPseudoConfigSchema = z.strictObject({
@@ -29,18 +30,6 @@ export const CrossPseudoConfigSchema = z.strictObject({
 });
 export type CrossPseudoConfig = z.infer<typeof CrossPseudoConfigSchema>;
 
-const logitsOf = (net: SegmentationNetwork, x: Tensor): Tensor => net.forward(x, { embedding: false, deepSupervision: false }).logits;
-
-/**
- * log((softmax(a) + softmax(b)) / 2) computed stably: its softmax is the mean of the two softmaxes,
- * which is what inference from a checkpoint computes (src/inference averages probabilities).
- */
-export function logMeanSoftmax(a: Tensor, b: Tensor): Tensor {
-  const la = logSoftmax(a, 1);
-  const lb = logSoftmax(b, 1);
-  const m = maximum(la, lb);
-  return m.add(la.sub(m).exp().add(lb.sub(m).exp()).mul(0.5).log());
-}
 
 /** Cross pseudo supervision between two networks. */
 export class CrossPseudoStrategy implements Strategy {

@@ -17,9 +17,10 @@ import {
   verificationLoss,
 } from "../losses/index.js";
 import { type JsonObject, type NetworkConfig, SegmentationNetwork, resolveNetworkConfig } from "../nn/index.js";
-import { type Tensor, logSoftmax, logsumexp, stack, tidy } from "../tensor/index.js";
+import { type Tensor, tidy } from "../tensor/index.js";
 import type { Batch, StepContext, StepOutput, Strategy, StrategyEnv } from "../training/index.js";
-import { SupervisedLossSchema, diceCEOptions, joinStreams, rampedWeight, rampupLength, rows, streamSizesShape, twoStreamComposition } from "./_internal/semi-common.js";
+import { SupervisedLossSchema, diceCEOptions, joinStreams, logMeanSoftmax, rampedWeight, rampupLength, rows, streamSizesShape, twoStreamComposition } from "./_internal/semi-common.js";
+import { logitsOf } from "./_internal/student-teacher.js";
 
 /** zod schema of `strategy` when `kind` is "dual-contrast" (strict: unknown keys are errors). */
 export const DualContrastConfigSchema = z.strictObject({
@@ -176,12 +177,7 @@ export class DualContrastStrategy implements Strategy {
 
   /** log of the mean of both subnetworks' softmax (logits whose softmax is that mean). */
   predict(image: Tensor): Tensor {
-    const fwd = { embedding: false, deepSupervision: false } as const;
-    return tidy(() => {
-      const a = logSoftmax(this.networkA.forward(image, fwd).logits, 1);
-      const b = logSoftmax(this.networkB.forward(image, fwd).logits, 1);
-      return logsumexp(stack([a, b], 0), 0).sub(Math.LN2);
-    });
+    return tidy(() => logMeanSoftmax(logitsOf(this.networkA, image), logitsOf(this.networkB, image)));
   }
 
   describe() {

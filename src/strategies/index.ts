@@ -5,5 +5,6 @@ export { FBAStrategy, FBAConfigSchema, createFBAStrategy, fbaHeadPool, type FBAC
 export { DualContrastStrategy, DualContrastConfigSchema, createDualContrastStrategy, subnetworkBConfig, type DualContrastConfig } from "./dual-contrast.js";
 export { BoxStrategy, BoxConfigSchema, createBoxStrategy, type BoxConfig, type TemplateOrigin } from "./box.js";
 export { MeanTeacherStrategy, MeanTeacherConfigSchema, createMeanTeacherStrategy, type MeanTeacherConfig } from "./mean-teacher.js";
-export { CrossPseudoStrategy, CrossPseudoConfigSchema, createCrossPseudoStrategy, logMeanSoftmax, type CrossPseudoConfig } from "./cross-pseudo.js";
+export { CrossPseudoStrategy, CrossPseudoConfigSchema, createCrossPseudoStrategy, type CrossPseudoConfig } from "./cross-pseudo.js";
+export { logMeanSoftmax } from "./_internal/semi-common.js";
 export { BCPStrategy, BCPConfigSchema, createBCPStrategy, type BCPConfig, type BCPInputs, type BCPStage } from "./bcp.js";

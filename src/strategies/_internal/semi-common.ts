@@ -3,7 +3,7 @@
 // ramp-up of the unsupervised weights.
 import { z } from "zod";
 import { type DiceCELossOptions, consistencyWeight } from "../../losses/index.js";
-import { type Tensor, cat } from "../../tensor/index.js";
+import { type Tensor, cat, logSoftmax, maximum } from "../../tensor/index.js";
 import type { Batch, LabelledBatch, StrategyEnv } from "../../training/index.js";
 import { SupervisedConfigSchema } from "../supervised.js";
 
@@ -76,4 +76,15 @@ export function rampedWeight(iteration: number, maxWeight: number, rampupIterati
   if (rampupIterations <= 0) return maxWeight;
   const per = Math.max(1, Math.round(rampupIterations / 40));
   return consistencyWeight(iteration, { maxWeight, rampupLength: rampupIterations / per, iterationsPerStep: per });
+}
+
+/**
+ * log((softmax(a) + softmax(b)) / 2) computed stably: its softmax is the mean of the two softmaxes,
+ * which is what inference from a checkpoint computes (src/inference averages probabilities).
+ */
+export function logMeanSoftmax(a: Tensor, b: Tensor): Tensor {
+  const la = logSoftmax(a, 1);
+  const lb = logSoftmax(b, 1);
+  const m = maximum(la, lb);
+  return m.add(la.sub(m).exp().add(lb.sub(m).exp()).mul(0.5).log());
 }
