@@ -83,6 +83,8 @@ export function rowFingerprint(row: SegmentationRow, iterations: number | undefi
     config: withIterations(row.config, iterations),
     evalCases: row.evalCases ?? null,
     overlap: row.overlap ?? 0.5,
+    // Only when on, so rows without TTA keep the fingerprint their saved parts were made with.
+    ...(row.tta ? { tta: true } : {}),
     meta: row.meta,
   };
   return createHash("sha256").update(JSON.stringify(identity)).digest("hex").slice(0, 16);
@@ -234,9 +236,10 @@ export async function runSegmentationRow(row: SegmentationRow, ctx: RunRowContex
   const t0 = performance.now();
   const model = await loadInferenceModel(runDir, { checkpoint: "final" });
   try {
-    log(`${row.name}: predicting ${sources.length} validation case(s) (sliding window, overlap ${row.overlap ?? 0.5})`);
+    log(`${row.name}: predicting ${sources.length} validation case(s) (sliding window, overlap ${row.overlap ?? 0.5}${row.tta ? ", mirroring TTA" : ""})`);
     const summary = await predictCases(sources, predDir, [model], {
       overlap: row.overlap ?? 0.5,
+      tta: row.tta ?? false,
       resume: true,
       fsync: false,
       onEvent: (e) => {

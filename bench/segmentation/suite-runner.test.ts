@@ -147,6 +147,9 @@ describe("segmentation rows", () => {
     assert.equal(rowFingerprint(a, undefined), rowFingerprint({ ...a, prepare: async () => {} }, undefined));
     assert.notEqual(rowFingerprint(a, undefined), rowFingerprint(row("a", { strategy: { kind: "supervised" }, seed: 1 }), undefined));
     assert.notEqual(rowFingerprint(a, undefined), rowFingerprint(a, 100));
+    // TTA changes the numbers; "off" keeps the fingerprint that rows saved before the option had.
+    assert.notEqual(rowFingerprint(a, undefined), rowFingerprint({ ...a, tta: true }, undefined));
+    assert.equal(rowFingerprint(a, undefined), rowFingerprint({ ...a, tta: false }, undefined));
   });
 
   it("an unregistered strategy kind fails before any work, naming the kinds this build has", async () => {

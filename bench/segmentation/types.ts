@@ -36,6 +36,11 @@ export interface SegmentationRow {
   readonly evalCases?: number;
   /** Sliding-window overlap at prediction. @default 0.5 */
   readonly overlap?: number;
+  /**
+   * Mirroring test-time augmentation along the plan's mirror axes (nnU-Net's default); costs 2^axes
+   * forward passes per window. @default false
+   */
+  readonly tta?: boolean;
   /** Report columns (dataset, labelled cases, method, ...); also part of the row's identity. */
   readonly meta: Readonly<Record<string, string | number | null>>;
 }
