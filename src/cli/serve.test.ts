@@ -46,9 +46,11 @@ describe("labelwise serve", () => {
       assert.equal(ok.status, 200);
       assert.equal(((await ok.json()) as { cases: unknown[] }).cases.length, 4);
       // The training form offers exactly the strategies the registry knows (none hard-coded in the page).
-      const info = (await (await fetch(`${base}/api/dataset`, { headers: { authorization: `Bearer ${token}` } })).json()) as { strategies: string[]; strategySummaries: Record<string, string> };
+      const info = (await (await fetch(`${base}/api/dataset`, { headers: { authorization: `Bearer ${token}` } })).json()) as { strategies: string[]; strategySummaries: Record<string, string>; strategyLearnsFrom: Record<string, string[]> };
       assert.deepEqual(info.strategies, strategyKinds());
       assert.deepEqual(info.strategySummaries, Object.fromEntries(strategyKinds().map((k) => [k, STRATEGIES[k].summary])));
+      assert.deepEqual(info.strategyLearnsFrom, Object.fromEntries(strategyKinds().map((k) => [k, STRATEGIES[k].learnsFrom])));
+      assert.deepEqual(info.strategyLearnsFrom["mean-teacher"], ["labelled", "unlabelled"]);
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       child.kill("SIGINT");
       assert.equal(await exited, 0);

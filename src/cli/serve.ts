@@ -16,13 +16,21 @@ function hostArg(value: string): string {
   return value.replace(/^\[(.*)\]$/, "$1");
 }
 
-/** The strategies `labelwise train` knows, with their summaries (the registry loads the engine; without it, the server's default list). */
-async function trainingStrategies(): Promise<{ names: readonly string[]; summaries: Record<string, string> }> {
+/**
+ * The strategies `labelwise train` knows, with their summaries and the cases they learn from (the
+ * registry loads the engine; without it, the server's default list).
+ */
+async function trainingStrategies(): Promise<{ names: readonly string[]; summaries: Record<string, string>; learnsFrom: Record<string, readonly string[]> }> {
   try {
     const { STRATEGIES, strategyKinds } = await import("../experiment/index.js");
-    return { names: strategyKinds(), summaries: Object.fromEntries(Object.entries(STRATEGIES).map(([k, v]) => [k, v.summary])) };
+    const entries = Object.entries(STRATEGIES);
+    return {
+      names: strategyKinds(),
+      summaries: Object.fromEntries(entries.map(([k, v]) => [k, v.summary])),
+      learnsFrom: Object.fromEntries(entries.map(([k, v]) => [k, v.learnsFrom])),
+    };
   } catch {
-    return { names: DEFAULT_STRATEGIES, summaries: {} };
+    return { names: DEFAULT_STRATEGIES, summaries: {}, learnsFrom: {} };
   }
 }
 
@@ -69,6 +77,7 @@ export function serveCommand(): Command {
         dataset: flags.dataset,
         strategies: strategies.names,
         strategySummaries: strategies.summaries,
+        strategyLearnsFrom: strategies.learnsFrom,
         ...(flags.predictions !== undefined ? { predictionsDir: flags.predictions } : {}),
         ...(flags.runs !== undefined ? { runsDir: flags.runs } : {}),
         logger: flags.log === true,

@@ -180,12 +180,14 @@ describe("dataset and cases", () => {
 
   test("the training form's strategies are the ones the server was given (the registry's), and only those start jobs", async () => {
     const summaries = { supervised: "labels only", box: "one box per organ", bcp: "not offered here" };
-    const other = await createServer({ dataset: ds.root, webRoot, commandFor: fakeCommands(), strategies: ["supervised", "box"], strategySummaries: summaries });
+    const learnsFrom = { supervised: ["labelled"], box: ["labelled", "boxes"], bcp: ["labelled", "unlabelled"] };
+    const other = await createServer({ dataset: ds.root, webRoot, commandFor: fakeCommands(), strategies: ["supervised", "box"], strategySummaries: summaries, strategyLearnsFrom: learnsFrom });
     try {
       const h = { authorization: `Bearer ${other.token}` };
       const info = await other.app.inject({ url: "/api/dataset", headers: h });
       assert.deepEqual(info.json().strategies, ["supervised", "box"]);
       assert.deepEqual(info.json().strategySummaries, { supervised: "labels only", box: "one box per organ" }, "summaries of the offered strategies only");
+      assert.deepEqual(info.json().strategyLearnsFrom, { supervised: ["labelled"], box: ["labelled", "boxes"] }, "training data of the offered strategies only");
       const refused = await other.app.inject({ method: "POST", url: "/api/jobs", headers: h, payload: { kind: "train", strategy: "mean-teacher" } });
       assert.equal(refused.statusCode, 400);
       assert.match(refused.body, /strategy/);

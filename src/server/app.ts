@@ -45,6 +45,8 @@ export interface ServerOptions {
   readonly strategies?: readonly string[];
   /** One line per strategy name, shown beside the training form's choice. @default none */
   readonly strategySummaries?: Readonly<Record<string, string>>;
+  /** The kinds of training case ("labelled", "unlabelled", "boxes") each strategy learns from. @default none */
+  readonly strategyLearnsFrom?: Readonly<Record<string, readonly string[]>>;
   /** Largest request body (bytes). @default 262144 */
   readonly bodyLimit?: number;
   /** Idle time after which a connection is closed (ms). @default 60000 */
@@ -143,6 +145,7 @@ export async function createServer(opts: ServerOptions): Promise<LabelwiseServer
     metrics: new MetricsService(),
     strategies: opts.strategies ?? DEFAULT_STRATEGIES,
     strategySummaries: opts.strategySummaries ?? {},
+    strategyLearnsFrom: opts.strategyLearnsFrom ?? {},
     heartbeatMs: opts.heartbeatMs ?? 15_000,
   };
 

@@ -12,6 +12,8 @@ export interface ServerContext {
   readonly strategies: readonly string[];
   /** What each strategy does, in one line (the registry's summaries). */
   readonly strategySummaries: Readonly<Record<string, string>>;
+  /** The kinds of training case each strategy learns from (the registry's). */
+  readonly strategyLearnsFrom: Readonly<Record<string, readonly string[]>>;
   /** Interval of SSE keep-alive comments (ms). */
   readonly heartbeatMs: number;
 }

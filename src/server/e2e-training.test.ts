@@ -41,6 +41,7 @@ describe("the page's user story with real training, prediction and ranking jobs 
       dataset: ds.root,
       strategies: ["supervised", "box", "mean-teacher"],
       strategySummaries: { box: "weak supervision from one 3-D box per organ" },
+      strategyLearnsFrom: { supervised: ["labelled"], box: ["labelled", "boxes"], "mean-teacher": ["labelled", "unlabelled"] },
       jobPollMs: 100,
     });
     url = await server.listen(0, "127.0.0.1");

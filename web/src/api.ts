@@ -17,6 +17,8 @@ export interface DatasetInfo {
   readonly strategies: readonly string[];
   /** One line per strategy (what it trains on). */
   readonly strategySummaries: Readonly<Record<string, string>>;
+  /** The kinds of training case each strategy learns from ("labelled", "unlabelled", "boxes"). */
+  readonly strategyLearnsFrom: Readonly<Record<string, readonly string[]>>;
   readonly predictionsFolder: string;
 }
 

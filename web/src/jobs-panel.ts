@@ -18,9 +18,6 @@ export interface JobsPanelHooks {
   unlabelledCases(): number;
 }
 
-/** Strategies that learn from labels or boxes alone; every other one needs unlabelled cases. */
-const NOT_SEMI_SUPERVISED = new Set(["supervised", "box"]);
-
 export class JobsPanel {
   private jobs: JobRecord[] = [];
   private selected: string | null = null;
@@ -34,6 +31,8 @@ export class JobsPanel {
     strategies: readonly string[],
     private readonly hooks: JobsPanelHooks,
     private readonly summaries: Readonly<Record<string, string>> = {},
+    /** The kinds of training case each strategy learns from (the server's registry); no entry, no warning. */
+    private readonly learnsFrom: Readonly<Record<string, readonly string[]>> = {},
   ) {
     const sel = $<HTMLSelectElement>("strategy");
     sel.replaceChildren(
@@ -67,10 +66,11 @@ export class JobsPanel {
   describeStrategy(): void {
     const s = $<HTMLSelectElement>("strategy").value;
     const splitsLabelled = $<HTMLSelectElement>("labelled-kind").value !== "";
+    const uses = this.learnsFrom[s] ?? [];
     const lacks =
-      s === "box" && this.hooks.boxCases() === 0
+      uses.includes("boxes") && this.hooks.boxCases() === 0
         ? "No case is box-annotated yet: draw boxes on unlabelled cases and save them first."
-        : !NOT_SEMI_SUPERVISED.has(s) && this.hooks.unlabelledCases() === 0 && !splitsLabelled
+        : uses.includes("unlabelled") && this.hooks.unlabelledCases() === 0 && !splitsLabelled
           ? "No case is unlabelled: this semi-supervised strategy would learn from labels only. Mark some cases unlabelled, or set Labelled to a count or fraction under Training options."
           : "";
     $("strategy-hint").textContent = [this.summaries[s] ?? "", lacks].filter(Boolean).join(". ");

@@ -357,6 +357,7 @@ async function boot(): Promise<void> {
       unlabelledCases: () => cases.filter((c) => c.split === "train" && c.annotation === "unlabelled").length,
     },
     dataset.strategySummaries,
+    dataset.strategyLearnsFrom,
   );
   jobsPanel = jobs;
   await refreshCases();

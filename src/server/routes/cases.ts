@@ -11,6 +11,11 @@ import { annotationEnum, caseParams, caseSummarySchema, errorResponses, noQuery 
 
 const vec3 = { type: "array", items: { type: "number" } } as const;
 
+/** The entries of a per-strategy table for the strategies the page offers (others are not sent). */
+function offered<T>(strategies: readonly string[], table: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.fromEntries(strategies.flatMap((s) => (table[s] === undefined ? [] : [[s, table[s]]])));
+}
+
 /** Streams a NIfTI file, or answers 404 when it is not there. */
 async function sendVolume(reply: FastifyReply, file: string | null, what: string): Promise<FastifyReply> {
   if (file === null) return reply.code(404).send({ error: "Not Found", message: `this case has no ${what}` });
@@ -54,6 +59,7 @@ export function caseRoutes(app: FastifyInstance, ctx: ServerContext): void {
               },
               strategies: { type: "array", items: { type: "string" } },
               strategySummaries: { type: "object", additionalProperties: { type: "string" } },
+              strategyLearnsFrom: { type: "object", additionalProperties: { type: "array", items: { type: "string" } } },
               predictionsFolder: { type: "string" },
             },
           },
@@ -71,7 +77,8 @@ export function caseRoutes(app: FastifyInstance, ctx: ServerContext): void {
         channels: [...ds.channels],
         labels: await service.labels(),
         strategies: [...ctx.strategies],
-        strategySummaries: Object.fromEntries(ctx.strategies.flatMap((s) => (ctx.strategySummaries[s] === undefined ? [] : [[s, ctx.strategySummaries[s]]]))),
+        strategySummaries: offered(ctx.strategies, ctx.strategySummaries),
+        strategyLearnsFrom: offered(ctx.strategies, ctx.strategyLearnsFrom),
         predictionsFolder: service.predictionsDir,
       };
     },
