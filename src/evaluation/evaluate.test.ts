@@ -83,6 +83,11 @@ test("evaluateFolders() pairs cases, computes per-class metrics in mm and summar
   assert.match(md, /\| liver \(1\) \| 0\.875 ± 0\.125 \|/);
   assert.match(md, /\(1 excl\.\)/);
   assert.match(md, /present in only one of them scores Dice = Jaccard = 0/);
+  assert.match(md, /## References without a prediction \(1\)\n\ncase_3\n/);
+  assert.match(md, /## Predictions without a reference \(1\)\n\nextra\n/);
+  const many = reportMarkdown({ ...report, missing: Array.from({ length: 25 }, (_, i) => `c${i}`) });
+  assert.match(many, /## References without a prediction \(25\)\n\nc0, c1, .*, c19 and 5 more \(all in evaluation\.json\)\n/);
+  assert.ok(!many.includes("c20"), "names past the 20th are left to evaluation.json");
 
   const files = await writeEvaluationReport(report, path.join(root, "report"), { fsync: false });
   const png = decodePng(new Uint8Array(await readFile(files.png)));

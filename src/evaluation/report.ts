@@ -48,6 +48,14 @@ function fmt(v: number, digits: number): string {
   return Number.isFinite(v) ? v.toFixed(digits) : "–";
 }
 
+/** How many unmatched case names the Markdown summary shows. */
+const LISTED_NAMES = 20;
+
+function someNames(ids: readonly string[]): string {
+  const shown = ids.slice(0, LISTED_NAMES).join(", ");
+  return ids.length > LISTED_NAMES ? `${shown} and ${ids.length - LISTED_NAMES} more (all in evaluation.json)` : shown;
+}
+
 /** The Markdown summary: one row per class, mean ± std of each metric, and the policies used. */
 export function reportMarkdown(report: EvaluationReport, title = "Evaluation"): string {
   const unit = report.options.unit;
@@ -75,7 +83,10 @@ export function reportMarkdown(report: EvaluationReport, title = "Evaluation"): 
     "",
   );
   if (report.failed.length) out.push("## Failed cases", "", ...report.failed.map((f) => `- ${f.case}: ${f.error}`), "");
-  if (report.missing.length) out.push("## References without a prediction", "", report.missing.join(", "), "");
+  // Scoring a subset (e.g. a validation fold against the whole labelsTr) leaves most references
+  // unmatched: the summary names a few, evaluation.json lists them all.
+  if (report.missing.length) out.push(`## References without a prediction (${report.missing.length})`, "", someNames(report.missing), "");
+  if (report.extra.length) out.push(`## Predictions without a reference (${report.extra.length})`, "", someNames(report.extra), "");
   return `${out.join("\n")}`;
 }
 
