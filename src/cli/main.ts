@@ -1,5 +1,5 @@
 // The labelwise CLI: a composition root that only parses arguments and calls the layers below.
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { checkCommand } from "./check.js";
 import { infoCommand } from "./info.js";
 import { packageVersion } from "./package-version.js";
@@ -29,6 +29,12 @@ export async function run(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
     return 0;
   } catch (e) {
+    // Commander prints the errors of argument parsers itself (and then throws a plain
+    // CommanderError); an InvalidArgumentError thrown by an action reaches here unprinted.
+    if (e instanceof InvalidArgumentError) {
+      console.error(`labelwise: ${e.message}`);
+      return e.exitCode;
+    }
     if (e instanceof CommanderError) return e.exitCode;
     console.error(`labelwise: ${(e as Error).message}`);
     return 1;

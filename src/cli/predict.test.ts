@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -81,6 +81,46 @@ test("labelwise predict: a folder with a run directory, outputs on the input gri
   assert.equal(rerun.status, 0, rerun.stderr);
   assert.match(rerun.stderr, /already done \(valid marker\), skipped/);
   assert.match(rerun.stderr, /predicted 0, skipped 2, failed 0 of 2 case\(s\)/);
+});
+
+test("labelwise predict on many machines: --claim workers share one output folder, --num-parts/--part-id split it statically", async () => {
+  const runA = path.join(root, "runs", "ds", "3d_fullres", "run_a");
+  const images = path.join(root, "imagesTs");
+  const out = path.join(root, "pred-shared");
+  // Two workers started together (as on two machines mounting the same folders).
+  const worker = () =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin, "predict", "-i", images, "-o", out, "-m", runA, "--threads", "1", "--json", "--claim"], { stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+  const results = await Promise.all([worker(), worker()]);
+  const done = results.flatMap((r) => {
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; id?: string }).filter((e) => e.type === "done").map((e) => e.id);
+  });
+  assert.deepEqual(done.sort(), ["hip_001", "hip_002"], "each case predicted by exactly one worker");
+  assert.deepEqual(await readdir(path.join(out, ".labelwise-claims")), [], "no claim left behind");
+
+  const parts = [0, 1].map((k) => cli("predict", "-i", images, "-o", path.join(root, `pred-part${k}`), "-m", runA, "--threads", "1", "--num-parts", "2", "--part-id", String(k)));
+  for (const r of parts) assert.equal(r.status, 0, r.stderr);
+  assert.match(parts[0]!.stderr, /predicted 1, skipped 0, failed 0 of 1 case\(s\) \(part 0 of 2: 1 of 2\)/);
+  assert.deepEqual(await readdir(path.join(root, "pred-part1")).then((f) => f.filter((n) => n.endsWith(".nii.gz"))), ["hip_002.nii.gz"]);
+
+  const lonely = cli("predict", "-i", images, "-o", out, "-m", runA, "--num-parts", "2");
+  assert.notEqual(lonely.status, 0);
+  assert.match(lonely.stderr, /--num-parts and --part-id go together/);
+  const beyond = cli("predict", "-i", images, "-o", out, "-m", runA, "--num-parts", "2", "--part-id", "2");
+  assert.match(beyond.stderr, /--part-id must be below --num-parts \(2\). Received: 2/);
+  const fresh = cli("predict", "-i", images, "-o", out, "-m", runA, "--claim", "--no-resume");
+  assert.match(fresh.stderr, /--claim cannot be combined with --no-resume/);
+  // An action's argument error is printed too (it used to exit 1 silently).
+  const badLabels = cli("predict", "-i", images, "-o", out, "-m", runA, "--labels", path.join(root, "no-such.json"));
+  assert.equal(badLabels.status, 1);
+  assert.match(badLabels.stderr, /labelwise: Cannot read labels from .*no-such\.json/);
 });
 
 test("labelwise predict: one file to one file, an ensemble (plan from plans.json), TTA and lcc", async () => {

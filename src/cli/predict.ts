@@ -1,11 +1,15 @@
 // `labelwise predict`: segment a scan, a folder of scans or DICOM series with one model or an
 // ensemble, loaded once. Outputs go to the scan's own geometry; finished cases get a done marker
-// so that a rerun skips them (and only them).
+// so that a rerun skips them (and only them). Many machines: `--claim` lets any number of workers
+// share one output folder (each case claimed before it is predicted, dead workers' cases taken over),
+// and `--num-parts/--part-id` splits a folder statically when no folder can be shared.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import {
+  CaseClaims,
+  casesOfPart,
   discoverCases,
   loadInferenceModel,
   predictCases,
@@ -82,6 +86,16 @@ interface PredictFlags {
   resume: boolean;
   progress: boolean;
   json?: boolean;
+  claim?: boolean;
+  claimTtl: number;
+  numParts?: number;
+  partId?: number;
+}
+
+function partIdArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--part-id must be an integer ≥ 0. Received: ${value}`);
+  return n;
 }
 
 /** Progress on stderr: a rewritten line on a terminal, one line per case otherwise (or JSON lines with --json). */
@@ -97,7 +111,7 @@ function reporter(flags: PredictFlags): (e: BatchEvent) => void {
       process.stdout.write(`${JSON.stringify({ ...out, ...(prediction ? { stages: extra } : {}) })}\n`);
       return;
     }
-    const tag = "index" in e ? `[${e.index + 1}/${e.total}] ${e.id}` : e.id;
+    const tag = "index" in e ? `[${e.index + 1}/${e.total}] ${e.id}` : "id" in e ? e.id : "";
     switch (e.type) {
       case "windows":
         if (tty && (Date.now() - last > 100 || e.done === e.total)) {
@@ -119,6 +133,15 @@ function reporter(flags: PredictFlags): (e: BatchEvent) => void {
         return;
       case "warning":
         process.stderr.write(`${tty ? "\r\x1b[K" : ""}${e.id}: warning: ${e.message}\n`);
+        return;
+      case "held":
+        process.stderr.write(`${tag} held by ${e.heldBy}, left to it for now\n`);
+        return;
+      case "takeover":
+        process.stderr.write(`${e.id}: the claim of ${e.from} went stale (no heartbeat), taking the case over\n`);
+        return;
+      case "waiting":
+        process.stderr.write(`waiting ${(e.ms / 1000).toFixed(0)} s for ${e.ids.length} case(s) other workers hold: ${e.ids.slice(0, 5).join(", ")}${e.ids.length > 5 ? ", …" : ""}\n`);
         return;
     }
   };
@@ -155,14 +178,23 @@ export function predictCommand(): Command {
     .option("--no-resume", "predict every case again, even those with a valid done marker")
     .option("--no-progress", "no progress line on stderr (it is shown only on a terminal anyway)")
     .option("--json", "print one JSON line per case event on stdout")
+    .option("--claim", "share the cases with other `predict --claim` workers (other processes or machines) writing to the same output folder: each case is claimed before it is predicted; a worker ends when every case is done")
+    .addOption(new Option("--claim-ttl <s>", "with --claim, a claim whose holder gave no sign of life for this long is taken over (seconds)").default(600).argParser(positive("--claim-ttl", false)))
+    .addOption(new Option("--num-parts <n>", "split the cases into n parts (sorted by id, round robin) and predict only --part-id's").argParser(positive("--num-parts", true)))
+    .addOption(new Option("--part-id <k>", "which part to predict, 0 .. num-parts-1 (with --num-parts)").argParser(partIdArg))
     .action(async (flags: PredictFlags) => {
+      if ((flags.numParts === undefined) !== (flags.partId === undefined)) throw new InvalidArgumentError("--num-parts and --part-id go together: give both, or neither");
+      if (flags.numParts !== undefined && flags.partId! >= flags.numParts) throw new InvalidArgumentError(`--part-id must be below --num-parts (${flags.numParts}). Received: ${flags.partId}`);
+      if (flags.claim && !flags.resume) throw new InvalidArgumentError("--claim cannot be combined with --no-resume: workers see each other's finished cases by their done markers; remove the old outputs instead");
       if (flags.threads !== undefined) setNumThreads(flags.threads);
       const sources = [flags.model, ...(flags.ensemble ?? "").split(",").map((s) => s.trim()).filter(Boolean)];
       const models: InferenceModel[] = [];
       try {
         for (const s of sources) models.push(await loadInferenceModel(s, flags.checkpoint ? { checkpoint: flags.checkpoint } : {}));
-        const cases = await discoverCases(flags.input, models[0]!.inChannels);
-        const singleFile = cases.length === 1 && /\.nii(\.gz)?$/i.test(flags.output);
+        const found = await discoverCases(flags.input, models[0]!.inChannels);
+        const cases = flags.numParts !== undefined ? casesOfPart(found, flags.numParts, flags.partId!) : found;
+        const singleFile = cases.length === 1 && found.length === 1 && /\.nii(\.gz)?$/i.test(flags.output);
+        if (flags.claim && singleFile) throw new InvalidArgumentError("--claim shares a folder of cases between workers: give an output folder, not a file");
         const postprocess: PostprocessOptions = {
           ...(flags.postprocess === "lcc" ? { largestComponent: true } : {}),
           ...(flags.minSize !== undefined ? { minComponentSize: flags.minSize } : {}),
@@ -180,9 +212,11 @@ export function predictCommand(): Command {
           ...(flags.postprocess === "lcc" || flags.minSize !== undefined ? { postprocess } : {}),
           ...(labelNames ? { labelNames } : {}),
           ...(flags.boxes !== undefined ? { boxesDir: flags.boxes, missingBoxes: flags.missingBoxes } : {}),
+          ...(flags.claim ? { claims: new CaseClaims(flags.output, { ttlMs: flags.claimTtl * 1000 }) } : {}),
           onEvent: reporter(flags),
         });
-        const line = `predicted ${summary.done.length}, skipped ${summary.skipped.length}, failed ${summary.failed.length} of ${cases.length} case(s) in ${summary.seconds.toFixed(1)} s -> ${flags.output}`;
+        const part = flags.numParts !== undefined ? ` (part ${flags.partId} of ${flags.numParts}: ${cases.length} of ${found.length})` : "";
+        const line = `predicted ${summary.done.length}, skipped ${summary.skipped.length}, failed ${summary.failed.length} of ${cases.length} case(s)${part} in ${summary.seconds.toFixed(1)} s -> ${flags.output}`;
         if (flags.json) process.stdout.write(`${JSON.stringify({ type: "summary", done: summary.done, skipped: summary.skipped, failed: summary.failed.map((f) => ({ id: f.id, error: f.error.message })), seconds: summary.seconds })}\n`);
         else process.stderr.write(`${line}\n`);
         if (summary.failed.length > 0) throw new CommanderError(1, "labelwise.predict.failed", "");

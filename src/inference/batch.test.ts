@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, truncate, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, truncate, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -9,6 +9,7 @@ import { Volume } from "../volume/index.js";
 import { ballPhantom, fakeModel, pointwisePredictor } from "./_testing/models.js";
 import { discoverCases } from "./cases.js";
 import { predictCases, type BatchEvent, type DoneMarker } from "./batch.js";
+import { CLAIMS_FOLDER, CaseClaims } from "./claims.js";
 
 const owned: { dispose(): void }[] = [];
 const dirs: string[] = [];
@@ -169,4 +170,40 @@ test("a DICOM series is predicted into a DICOM SEG referencing it (and a NIfTI o
   const marker = JSON.parse(await readFile(path.join(out, "CT_1.done.json"), "utf8")) as DoneMarker;
   assert.deepEqual(marker.outputs.map((o) => o.file).sort(), ["CT_1.nii.gz", "CT_1.seg.dcm"]);
   assert.deepEqual((await predictCases(cases, out, [model()], { fsync: false, format: "both" })).skipped, ["CT_1"]);
+});
+
+test("claims: two workers on one folder predict every case once between them; a dead worker's case is taken over", async () => {
+  const root = await tempDir();
+  const input = path.join(root, "imagesTs");
+  const out = path.join(root, "pred");
+  await mkdir(input);
+  const ids = ["c1", "c2", "c3", "c4", "c5", "c6"];
+  const truth = await writeCases(input, ids);
+  const cases = await discoverCases(input, 1);
+  const m = model();
+  const worker = (owner: string) => {
+    const events: BatchEvent[] = [];
+    const run = predictCases(cases, out, [m], { fsync: false, claims: new CaseClaims(out, { owner, ttlMs: 60_000 }), pollMs: 10, onEvent: (e) => events.push(e) });
+    return { run, events };
+  };
+  const a = worker("a:1");
+  const b = worker("b:2");
+  const [ra, rb] = await Promise.all([a.run, b.run]);
+  assert.deepEqual([...ra.done, ...rb.done].sort(), ids, "every case predicted exactly once");
+  assert.ok(ra.done.length > 0 && rb.done.length > 0, `both workers worked: ${ra.done} / ${rb.done}`);
+  assert.deepEqual(ra.failed, []);
+  assert.ok([...a.events, ...b.events].some((e) => e.type === "held"), "a worker met a case the other held");
+  for (const [id, labels] of truth) assert.deepEqual([...((await readNifti(path.join(out, `${id}.nii.gz`))).volume.data as Uint8Array)], [...labels]);
+  assert.deepEqual(await readdir(path.join(out, CLAIMS_FOLDER)), [], "no claim is left");
+
+  // A worker that died holding c2: its claim stays, with no heartbeat. The survivor waits, then takes it over.
+  await rm(path.join(out, "c2.done.json"));
+  await new CaseClaims(out, { owner: "dead:9" }).tryClaim("c2");
+  const events: BatchEvent[] = [];
+  const survivor = await predictCases(cases, out, [m], { fsync: false, claims: new CaseClaims(out, { owner: "s:3", ttlMs: 150 }), pollMs: 40, onEvent: (e) => events.push(e) });
+  assert.deepEqual(survivor.done, ["c2"]);
+  assert.equal(survivor.skipped.length, 5);
+  assert.ok(events.some((e) => e.type === "waiting"));
+  assert.ok(events.some((e) => e.type === "takeover" && e.from === "dead:9"));
+  await assert.rejects(predictCases(cases, out, [m], { claims: new CaseClaims(out), resume: false }), /without resuming/);
 });

@@ -7,6 +7,11 @@
 // anything else — no marker, a half-written or replaced output, another model or option — is
 // predicted again. The old marker is removed before a case starts, so a crash in the middle can
 // never leave a marker next to outputs it does not describe.
+//
+// Many workers. With `claims`, workers sharing the output folder split the cases: each case is
+// claimed before it is predicted (see claims.ts); a case another worker holds is deferred and
+// looked at again after the pass, until it is done, failed here, or its holder died and the claim
+// went stale. A worker returns when no case is left to anyone.
 
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
@@ -15,6 +20,7 @@ import { writeDicomSeg, writeNifti, type DicomSegWriteOptions } from "../io/inde
 import { writeJsonAtomic } from "../util/index.js";
 import { readCaseScan, type CaseSource } from "./cases.js";
 import { readCaseBoxFile } from "./box-restrict.js";
+import type { CaseClaims } from "./claims.js";
 import type { InferenceModel } from "./model.js";
 import { predictVolume, type PredictOptions, type Prediction } from "./predict.js";
 
@@ -42,6 +48,13 @@ export interface BatchOptions extends Omit<PredictOptions, "onProgress" | "boxes
   readonly fsync?: boolean;
   /** Progress and outcome of each case. */
   readonly onEvent?: (e: BatchEvent) => void;
+  /**
+   * Share the cases with other workers writing to the same folder: claim each case first, leave
+   * cases other workers hold, come back to them until they are done (see claims.ts).
+   */
+  readonly claims?: CaseClaims;
+  /** With `claims`: wait between passes over cases other workers hold (ms). @default min(ttl / 4, 5 s) */
+  readonly pollMs?: number;
 }
 
 /** Progress events of {@link predictCases}. */
@@ -51,11 +64,18 @@ export type BatchEvent =
   | { readonly type: "done"; readonly id: string; readonly index: number; readonly total: number; readonly outputs: readonly string[]; readonly seconds: number; readonly prediction: Prediction }
   | { readonly type: "skip"; readonly id: string; readonly index: number; readonly total: number; readonly outputs: readonly string[] }
   | { readonly type: "fail"; readonly id: string; readonly index: number; readonly total: number; readonly error: Error }
-  | { readonly type: "warning"; readonly id: string; readonly message: string };
+  | { readonly type: "warning"; readonly id: string; readonly message: string }
+  /** With claims: another worker holds the case; it is looked at again later. */
+  | { readonly type: "held"; readonly id: string; readonly index: number; readonly total: number; readonly heldBy: string }
+  /** With claims: this worker took over the stale claim of a worker that stopped. */
+  | { readonly type: "takeover"; readonly id: string; readonly from: string }
+  /** With claims: every remaining case is held by other workers; waiting before the next look. */
+  | { readonly type: "waiting"; readonly ids: readonly string[]; readonly ms: number };
 
 /** What a batch run did. */
 export interface BatchSummary {
   readonly done: readonly string[];
+  /** Cases with a valid done marker: from an earlier run, or (with claims) from another worker. */
   readonly skipped: readonly string[];
   readonly failed: readonly { readonly id: string; readonly error: Error }[];
   readonly seconds: number;
@@ -147,63 +167,106 @@ export async function isCaseDone(marker: string, key: string): Promise<boolean> 
 export async function predictCases(cases: readonly CaseSource[], outDir: string, models: readonly InferenceModel[], opts: BatchOptions = {}): Promise<BatchSummary> {
   const start = performance.now();
   if (opts.outputFile && cases.length !== 1) throw new RangeError(`Cannot write ${cases.length} cases to one output file ${opts.outputFile}: give a folder`);
+  // Workers sharing a folder know a case is finished only by its marker; "predict again" cannot
+  // tell an earlier run's marker from another worker's.
+  if (opts.claims && opts.resume === false) throw new RangeError("Cannot share cases with other workers (claims) without resuming: a done marker is how workers see each other's cases; remove the old outputs instead");
   await mkdir(opts.outputFile ? path.dirname(opts.outputFile) : outDir, { recursive: true });
   const done: string[] = [];
   const skipped: string[] = [];
   const failed: { id: string; error: Error }[] = [];
   const emit = opts.onEvent ?? (() => {});
   const fsync = opts.fsync ?? true;
+  const claims = opts.claims;
+  const pollMs = opts.pollMs ?? (claims ? Math.min(claims.ttlMs / 4, 5_000) : 0);
   const total = cases.length;
-  for (let index = 0; index < total; index++) {
-    const c = cases[index]!;
-    const out = caseOutputs(c, outDir, opts);
-    const outputs = [out.nifti, out.seg].filter((p): p is string => p !== undefined);
-    try {
-      const key = await caseKey(c, models, opts);
-      if ((opts.resume ?? true) && (await isCaseDone(out.marker, key))) {
-        skipped.push(c.id);
-        emit({ type: "skip", id: c.id, index, total, outputs });
-        continue;
+  let pending = cases.map((c, index) => ({ c, index }));
+  try {
+    while (pending.length > 0) {
+      const held: typeof pending = [];
+      for (const { c, index } of pending) {
+        const out = caseOutputs(c, outDir, opts);
+        const outputs = [out.nifti, out.seg].filter((p): p is string => p !== undefined);
+        let claimed = false;
+        try {
+          const key = await caseKey(c, models, opts);
+          if ((opts.resume ?? true) && (await isCaseDone(out.marker, key))) {
+            skipped.push(c.id);
+            emit({ type: "skip", id: c.id, index, total, outputs });
+            continue;
+          }
+          if (claims) {
+            const r = await claims.tryClaim(c.id);
+            if (!r.claimed) {
+              held.push({ c, index });
+              emit({ type: "held", id: c.id, index, total, heldBy: r.heldBy });
+              continue;
+            }
+            claimed = true;
+            if (r.tookOverFrom) emit({ type: "takeover", id: c.id, from: r.tookOverFrom });
+            // Another worker may have finished it between the look above and the claim.
+            if (await isCaseDone(out.marker, key)) {
+              skipped.push(c.id);
+              emit({ type: "skip", id: c.id, index, total, outputs });
+              continue;
+            }
+          }
+          await rm(out.marker, { force: true });
+          emit({ type: "start", id: c.id, index, total });
+          const t0 = performance.now();
+          const boxes = opts.boxesDir === undefined ? undefined : (await readCaseBoxFile(opts.boxesDir, c.id)).boxes;
+          const scan = await readCaseScan(c);
+          for (const message of scan.warnings) emit({ type: "warning", id: c.id, message });
+          claims?.heartbeat(c.id);
+          const prediction = predictVolume(scan.volume, models, {
+            ...opts,
+            caseId: c.id,
+            ...(boxes ? { boxes } : {}),
+            onProgress: (d, t) => {
+              claims?.heartbeat(c.id);
+              emit({ type: "windows", id: c.id, done: d, total: t });
+            },
+          });
+          claims?.heartbeat(c.id);
+          if (out.nifti) await writeNifti(out.nifti, prediction.labels, { fsync, descrip: "labelwise prediction" });
+          if (out.seg) {
+            if (!scan.dicom) throw new RangeError(`Cannot write DICOM SEG for ${c.id}: the input is not a DICOM series`);
+            const names = opts.labelNames ?? models[0]!.labels;
+            await writeDicomSeg(out.seg, prediction.labels, scan.dicom, { fsync, ...(names ? { labels: names } : {}) });
+          }
+          const seconds = (performance.now() - t0) / 1000;
+          const marker: DoneMarker = {
+            format: "labelwise-prediction",
+            version: 1,
+            case: c.id,
+            key,
+            outputs: await Promise.all(
+              outputs.map(async (p) => ({ file: path.relative(path.dirname(out.marker), p), bytes: (await stat(p)).size, sha256: await sha256File(p) })),
+            ),
+            finishedAt: new Date().toISOString(),
+            seconds,
+          };
+          await writeJsonAtomic(out.marker, marker, { fsync });
+          done.push(c.id);
+          emit({ type: "done", id: c.id, index, total, outputs, seconds, prediction });
+        } catch (e) {
+          const error = e instanceof Error ? e : new Error(String(e));
+          failed.push({ id: c.id, error });
+          emit({ type: "fail", id: c.id, index, total, error });
+          if (opts.stopOnError) return { done, skipped, failed, seconds: (performance.now() - start) / 1000 };
+        } finally {
+          // A failed case is released too: another worker may try it (a transient failure), and
+          // this worker never comes back to it (it is not in `held`).
+          if (claimed) await claims!.release(c.id);
+        }
       }
-      await rm(out.marker, { force: true });
-      emit({ type: "start", id: c.id, index, total });
-      const t0 = performance.now();
-      const boxes = opts.boxesDir === undefined ? undefined : (await readCaseBoxFile(opts.boxesDir, c.id)).boxes;
-      const scan = await readCaseScan(c);
-      for (const message of scan.warnings) emit({ type: "warning", id: c.id, message });
-      const prediction = predictVolume(scan.volume, models, {
-        ...opts,
-        caseId: c.id,
-        ...(boxes ? { boxes } : {}),
-        onProgress: (d, t) => emit({ type: "windows", id: c.id, done: d, total: t }),
-      });
-      if (out.nifti) await writeNifti(out.nifti, prediction.labels, { fsync, descrip: "labelwise prediction" });
-      if (out.seg) {
-        if (!scan.dicom) throw new RangeError(`Cannot write DICOM SEG for ${c.id}: the input is not a DICOM series`);
-        const names = opts.labelNames ?? models[0]!.labels;
-        await writeDicomSeg(out.seg, prediction.labels, scan.dicom, { fsync, ...(names ? { labels: names } : {}) });
+      pending = held;
+      if (pending.length > 0) {
+        emit({ type: "waiting", ids: pending.map((p) => p.c.id), ms: pollMs });
+        await new Promise((r) => setTimeout(r, pollMs));
       }
-      const seconds = (performance.now() - t0) / 1000;
-      const marker: DoneMarker = {
-        format: "labelwise-prediction",
-        version: 1,
-        case: c.id,
-        key,
-        outputs: await Promise.all(
-          outputs.map(async (p) => ({ file: path.relative(path.dirname(out.marker), p), bytes: (await stat(p)).size, sha256: await sha256File(p) })),
-        ),
-        finishedAt: new Date().toISOString(),
-        seconds,
-      };
-      await writeJsonAtomic(out.marker, marker, { fsync });
-      done.push(c.id);
-      emit({ type: "done", id: c.id, index, total, outputs, seconds, prediction });
-    } catch (e) {
-      const error = e instanceof Error ? e : new Error(String(e));
-      failed.push({ id: c.id, error });
-      emit({ type: "fail", id: c.id, index, total, error });
-      if (opts.stopOnError) break;
     }
+  } finally {
+    await claims?.releaseAll();
   }
   return { done, skipped, failed, seconds: (performance.now() - start) / 1000 };
 }

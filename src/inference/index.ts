@@ -44,4 +44,5 @@ export {
   type DoneMarker,
   type OutputFormat,
 } from "./batch.js";
+export { CaseClaims, casesOfPart, CLAIMS_FOLDER, type CaseClaimsOptions, type ClaimRecord, type ClaimResult } from "./claims.js";
 export { boxesOnGrid, restrictToBoxes, readCaseBoxFile, type GridBox, type MissingBoxPolicy } from "./box-restrict.js";
