@@ -174,6 +174,15 @@ describe("the page's user story with real training, prediction and ranking jobs 
     assert.deepEqual(new Set(ids.slice(0, 3)), new Set([ds.ids[1], ds.ids[2], ds.ids[3]]));
     assert.match(await page.locator("[data-testid=suggest-note]").innerText(), /3 case\(s\) ranked by js disagreement/);
     await driver.shot("26-story-label-next.png", "aside.cases");
+    // A second ranking replaces it; choosing the first job in the list brings the first one back.
+    const note = () => page.locator("[data-testid=suggest-note]").innerText();
+    const firstJob = /\(job ([^;]+);/.exec(await note())?.[1];
+    assert.ok(firstJob, await note());
+    await page.locator("[data-testid=start-suggest]").click();
+    await page.locator("[data-testid=suggest-note]", { hasNotText: `job ${firstJob};` }).waitFor({ timeout: JOB_TIMEOUT });
+    assert.match(await note(), /\(job [^;]+;/);
+    await page.locator(`[data-testid=job-row][title^="${firstJob}"]`).click();
+    await page.locator("[data-testid=suggest-note]", { hasText: `job ${firstJob};` }).waitFor({ timeout: 10_000 });
     await page.locator("[data-testid=case-sort]").selectOption("name");
     const byName = await page.locator("[data-testid=case-row]").evaluateAll((els) => els.map((e) => e.getAttribute("data-case")));
     assert.equal(byName[0], ds.ids[0]);

@@ -16,6 +16,8 @@ export interface JobsPanelHooks {
   boxCases(): number;
   /** Training cases marked unlabelled now (semi-supervised strategies need some). */
   unlabelledCases(): number;
+  /** The user (or the page, at start) chose a job in the list. */
+  onJobSelected?(job: JobRecord): void;
 }
 
 export class JobsPanel {
@@ -226,6 +228,8 @@ export class JobsPanel {
     if (this.selected === id && this.source) return;
     this.selected = id;
     sessionStorage.setItem("labelwise.job", id);
+    const chosen = this.jobs.find((j) => j.id === id);
+    if (chosen) this.hooks.onJobSelected?.(chosen);
     this.source?.close();
     this.loss = [];
     this.logs = [];

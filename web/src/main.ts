@@ -355,6 +355,10 @@ async function boot(): Promise<void> {
       onJobEnded,
       boxCases: () => cases.filter((c) => c.split === "train" && c.annotation === "boxes").length,
       unlabelledCases: () => cases.filter((c) => c.split === "train" && c.annotation === "unlabelled").length,
+      // Choosing an older "what to label next" job shows its ranking again.
+      onJobSelected: (job) => {
+        if (job.kind === "suggest" && job.status === "succeeded" && suggestions.job !== job.id) void showSuggestions(job.id);
+      },
     },
     dataset.strategySummaries,
     dataset.strategyLearnsFrom,

@@ -1,4 +1,5 @@
-// "What to label next" in the case list: the latest ranking of a suggest job, shown as a
+// "What to label next" in the case list: the ranking of a suggest job (the latest, or the one
+// chosen in the job list), shown as a
 // disagreement score beside each ranked case and, when the user asks, as the list's order (most
 // disputed first; cases the ranking did not score keep their name order after the ranked ones).
 import { api, type CaseSummary, type SuggestionRow, type SuggestionsResponse } from "./api.js";
@@ -25,7 +26,7 @@ export class Suggestions {
     const r = this.from;
     if (!r) return "";
     const failed = r.failed.length ? `; ${r.failed.length} case(s) failed: ${r.failed.map((f) => f.id).join(", ")}` : "";
-    return `Label next: ${r.ranking.length} case(s) ranked by ${r.measure} disagreement of ${r.committee} (${r.members.join(", ")}), model ${r.model}${failed}.`;
+    return `Label next: ${r.ranking.length} case(s) ranked by ${r.measure} disagreement of ${r.committee} (${r.members.join(", ")}), model ${r.model}${failed} (job ${r.job}; choose another suggest job in the list to see its ranking).`;
   }
 
   /** The ranked row of a case, if the ranking scored it. */
