@@ -32,6 +32,7 @@ describe("web page end to end (headless Chromium)", { skip: browserSkipReason() 
       commandFor: fakeCommands({ interval: 120, epochs: 6, datasetRoot: ds.root }),
       strategies: ["supervised", "box"],
       strategySummaries: { supervised: "Dice + cross-entropy on labelled patches", box: "weak supervision from one 3-D box per organ" },
+      strategyLearnsFrom: { supervised: ["labelled"], box: ["labelled", "boxes"] },
       jobPollMs: 50,
     });
     url = await server.listen(0, "127.0.0.1");

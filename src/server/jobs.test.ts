@@ -145,7 +145,15 @@ describe("jobs", () => {
     const start = await api("POST", "/api/jobs", { kind: "train", strategy: "mean-teacher", epochs: 200 });
     const id = (start.body as { id: string }).id;
     await readEvents(`${base}/api/jobs/${id}/events`, server.token, (es) => es.filter((e) => e.event === "progress").length >= 2);
-    const streamP = readEvents(`${base}/api/jobs/${id}/events`, server.token, (es) => es.some((e) => e.event === "end"));
+    // Cancel only once this stream is subscribed (its first event came): a loaded machine can take
+    // longer to connect than the command takes to print "interrupted" and exit.
+    let subscribed!: () => void;
+    const connected = new Promise<void>((r) => (subscribed = r));
+    const streamP = readEvents(`${base}/api/jobs/${id}/events`, server.token, (es) => {
+      if (es.length > 0) subscribed();
+      return es.some((e) => e.event === "end");
+    });
+    await Promise.race([connected, streamP]);
     const c = await api("POST", `/api/jobs/${id}/cancel`, {});
     assert.equal(c.status, 200);
     assert.equal(c.body.cancelRequested, true);
