@@ -175,89 +175,64 @@ export async function predictCases(cases: readonly CaseSource[], outDir: string,
   const skipped: string[] = [];
   const failed: { id: string; error: Error }[] = [];
   const emit = opts.onEvent ?? (() => {});
-  const fsync = opts.fsync ?? true;
   const claims = opts.claims;
   const pollMs = opts.pollMs ?? (claims ? Math.min(claims.ttlMs / 4, 5_000) : 0);
   const total = cases.length;
+  // Computed at a case's first look, not again on every pass over cases other workers hold.
+  const keys = new Map<string, string>();
+
+  /** One look at a case: skipped, predicted, failed, or held by another worker (to look at again). */
+  const visit = async (c: CaseSource, index: number): Promise<"held" | "failed" | "settled"> => {
+    const out = caseOutputs(c, outDir, opts);
+    const outputs = [out.nifti, out.seg].filter((p): p is string => p !== undefined);
+    const skip = (): "settled" => {
+      skipped.push(c.id);
+      emit({ type: "skip", id: c.id, index, total, outputs });
+      return "settled";
+    };
+    let claimed = false;
+    try {
+      const key = keys.get(c.id) ?? (await caseKey(c, models, opts));
+      keys.set(c.id, key);
+      if ((opts.resume ?? true) && (await isCaseDone(out.marker, key))) return skip();
+      if (claims) {
+        const r = await claims.tryClaim(c.id);
+        if (!r.claimed) {
+          emit({ type: "held", id: c.id, index, total, heldBy: r.heldBy });
+          return "held";
+        }
+        claimed = true;
+        if (r.tookOverFrom) emit({ type: "takeover", id: c.id, from: r.tookOverFrom });
+        // Another worker may have finished it between the look above and the claim.
+        if (await isCaseDone(out.marker, key)) return skip();
+      }
+      // The old marker goes first, so a crash never leaves one beside outputs it does not describe.
+      await rm(out.marker, { force: true });
+      emit({ type: "start", id: c.id, index, total });
+      const { seconds, prediction } = await predictAndMark(c, out, outputs, key, models, opts, emit);
+      done.push(c.id);
+      emit({ type: "done", id: c.id, index, total, outputs, seconds, prediction });
+      return "settled";
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      failed.push({ id: c.id, error });
+      emit({ type: "fail", id: c.id, index, total, error });
+      return "failed";
+    } finally {
+      // A failed case is released too: another worker may try it (a transient failure), and
+      // this worker never comes back to it (it is not held).
+      if (claimed) await claims!.release(c.id);
+    }
+  };
+
   let pending = cases.map((c, index) => ({ c, index }));
   try {
-    while (pending.length > 0) {
+    passes: while (pending.length > 0) {
       const held: typeof pending = [];
-      for (const { c, index } of pending) {
-        const out = caseOutputs(c, outDir, opts);
-        const outputs = [out.nifti, out.seg].filter((p): p is string => p !== undefined);
-        let claimed = false;
-        try {
-          const key = await caseKey(c, models, opts);
-          if ((opts.resume ?? true) && (await isCaseDone(out.marker, key))) {
-            skipped.push(c.id);
-            emit({ type: "skip", id: c.id, index, total, outputs });
-            continue;
-          }
-          if (claims) {
-            const r = await claims.tryClaim(c.id);
-            if (!r.claimed) {
-              held.push({ c, index });
-              emit({ type: "held", id: c.id, index, total, heldBy: r.heldBy });
-              continue;
-            }
-            claimed = true;
-            if (r.tookOverFrom) emit({ type: "takeover", id: c.id, from: r.tookOverFrom });
-            // Another worker may have finished it between the look above and the claim.
-            if (await isCaseDone(out.marker, key)) {
-              skipped.push(c.id);
-              emit({ type: "skip", id: c.id, index, total, outputs });
-              continue;
-            }
-          }
-          await rm(out.marker, { force: true });
-          emit({ type: "start", id: c.id, index, total });
-          const t0 = performance.now();
-          const boxes = opts.boxesDir === undefined ? undefined : (await readCaseBoxFile(opts.boxesDir, c.id)).boxes;
-          const scan = await readCaseScan(c);
-          for (const message of scan.warnings) emit({ type: "warning", id: c.id, message });
-          claims?.heartbeat(c.id);
-          const prediction = predictVolume(scan.volume, models, {
-            ...opts,
-            caseId: c.id,
-            ...(boxes ? { boxes } : {}),
-            onProgress: (d, t) => {
-              claims?.heartbeat(c.id);
-              emit({ type: "windows", id: c.id, done: d, total: t });
-            },
-          });
-          claims?.heartbeat(c.id);
-          if (out.nifti) await writeNifti(out.nifti, prediction.labels, { fsync, descrip: "labelwise prediction" });
-          if (out.seg) {
-            if (!scan.dicom) throw new RangeError(`Cannot write DICOM SEG for ${c.id}: the input is not a DICOM series`);
-            const names = opts.labelNames ?? models[0]!.labels;
-            await writeDicomSeg(out.seg, prediction.labels, scan.dicom, { fsync, ...(names ? { labels: names } : {}) });
-          }
-          const seconds = (performance.now() - t0) / 1000;
-          const marker: DoneMarker = {
-            format: "labelwise-prediction",
-            version: 1,
-            case: c.id,
-            key,
-            outputs: await Promise.all(
-              outputs.map(async (p) => ({ file: path.relative(path.dirname(out.marker), p), bytes: (await stat(p)).size, sha256: await sha256File(p) })),
-            ),
-            finishedAt: new Date().toISOString(),
-            seconds,
-          };
-          await writeJsonAtomic(out.marker, marker, { fsync });
-          done.push(c.id);
-          emit({ type: "done", id: c.id, index, total, outputs, seconds, prediction });
-        } catch (e) {
-          const error = e instanceof Error ? e : new Error(String(e));
-          failed.push({ id: c.id, error });
-          emit({ type: "fail", id: c.id, index, total, error });
-          if (opts.stopOnError) return { done, skipped, failed, seconds: (performance.now() - start) / 1000 };
-        } finally {
-          // A failed case is released too: another worker may try it (a transient failure), and
-          // this worker never comes back to it (it is not in `held`).
-          if (claimed) await claims!.release(c.id);
-        }
+      for (const p of pending) {
+        const outcome = await visit(p.c, p.index);
+        if (outcome === "held") held.push(p);
+        if (outcome === "failed" && opts.stopOnError) break passes;
       }
       pending = held;
       if (pending.length > 0) {
@@ -269,4 +244,54 @@ export async function predictCases(cases: readonly CaseSource[], outDir: string,
     await claims?.releaseAll();
   }
   return { done, skipped, failed, seconds: (performance.now() - start) / 1000 };
+}
+
+/**
+ * Predicts a case the caller owns (its old marker removed), writes its outputs atomically, then
+ * its done marker. With claims, the claim is kept alive around the reading and from every window.
+ */
+async function predictAndMark(
+  c: CaseSource,
+  out: ReturnType<typeof caseOutputs>,
+  outputs: readonly string[],
+  key: string,
+  models: readonly InferenceModel[],
+  opts: BatchOptions,
+  emit: (e: BatchEvent) => void,
+): Promise<{ seconds: number; prediction: Prediction }> {
+  const fsync = opts.fsync ?? true;
+  const claims = opts.claims;
+  const t0 = performance.now();
+  const boxes = opts.boxesDir === undefined ? undefined : (await readCaseBoxFile(opts.boxesDir, c.id)).boxes;
+  const scan = await readCaseScan(c);
+  for (const message of scan.warnings) emit({ type: "warning", id: c.id, message });
+  claims?.heartbeat(c.id);
+  const prediction = predictVolume(scan.volume, models, {
+    ...opts,
+    caseId: c.id,
+    ...(boxes ? { boxes } : {}),
+    onProgress: (d, t) => {
+      claims?.heartbeat(c.id);
+      emit({ type: "windows", id: c.id, done: d, total: t });
+    },
+  });
+  claims?.heartbeat(c.id);
+  if (out.nifti) await writeNifti(out.nifti, prediction.labels, { fsync, descrip: "labelwise prediction" });
+  if (out.seg) {
+    if (!scan.dicom) throw new RangeError(`Cannot write DICOM SEG for ${c.id}: the input is not a DICOM series`);
+    const names = opts.labelNames ?? models[0]!.labels;
+    await writeDicomSeg(out.seg, prediction.labels, scan.dicom, { fsync, ...(names ? { labels: names } : {}) });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const marker: DoneMarker = {
+    format: "labelwise-prediction",
+    version: 1,
+    case: c.id,
+    key,
+    outputs: await Promise.all(outputs.map(async (p) => ({ file: path.relative(path.dirname(out.marker), p), bytes: (await stat(p)).size, sha256: await sha256File(p) }))),
+    finishedAt: new Date().toISOString(),
+    seconds,
+  };
+  await writeJsonAtomic(out.marker, marker, { fsync });
+  return { seconds, prediction };
 }
