@@ -370,8 +370,9 @@ async function boot(): Promise<void> {
   if (first) await openCase(first.id);
   else status("The dataset has no cases.");
   await jobs.start();
-  // The latest finished ranking, so a reloaded page still says what to label next.
-  const lastRanking = (await api.jobs().catch(() => [])).find((j) => j.kind === "suggest" && j.status === "succeeded");
+  // The latest finished ranking, so a reloaded page still says what to label next, unless the job
+  // the panel reopened is a suggest job and already brought its own.
+  const lastRanking = suggestions.job === null ? (await api.jobs().catch(() => [])).find((j) => j.kind === "suggest" && j.status === "succeeded") : undefined;
   if (lastRanking) await showSuggestions(lastRanking.id);
   document.body.dataset.ready = "1";
 }

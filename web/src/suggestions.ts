@@ -7,15 +7,25 @@ import { api, type CaseSummary, type SuggestionRow, type SuggestionsResponse } f
 export class Suggestions {
   private byId = new Map<string, SuggestionRow>();
   private from: SuggestionsResponse | null = null;
+  private requested: string | null = null;
 
-  /** The job whose ranking is shown, or null. */
+  /** The job whose ranking is shown or being loaded (set before the request: a second caller does not load it again), or null. */
   get job(): string | null {
-    return this.from?.job ?? null;
+    return this.requested;
   }
 
   /** Loads the ranking of a finished suggest job. */
   async load(jobId: string): Promise<SuggestionsResponse> {
-    const r = await api.suggestions(jobId);
+    this.requested = jobId;
+    let r: SuggestionsResponse;
+    try {
+      r = await api.suggestions(jobId);
+    } catch (e) {
+      if (this.requested === jobId) this.requested = this.from?.job ?? null;
+      throw e;
+    }
+    // A later request wins over an earlier one that answers after it.
+    if (this.requested !== jobId) return r;
     this.from = r;
     this.byId = new Map(r.ranking.map((row) => [row.id, row]));
     return r;
