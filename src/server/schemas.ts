@@ -111,7 +111,8 @@ export const jobRecordSchema = {
   },
 } as const;
 
-const numberOrNull = { type: ["number", "null"] } as const;
+/** A JSON-schema number that may be null (a metric with no value). */
+export const numberOrNull = { type: ["number", "null"] } as const;
 
 /** A suggest job's ranking (GET /api/jobs/:id/suggestions). */
 export const suggestionsSchema = {

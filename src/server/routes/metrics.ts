@@ -2,10 +2,9 @@
 import { stat } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
-import { caseParams, errorResponses, noQuery } from "../schemas.js";
+import { caseParams, errorResponses, noQuery, numberOrNull } from "../schemas.js";
 
 const exists = (p: string) => stat(p).then((s) => s.isFile(), () => false);
-const nullableNumber = { type: ["number", "null"] } as const;
 
 export function metricRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { service, metrics } = ctx;
@@ -30,8 +29,8 @@ export function metricRoutes(app: FastifyInstance, ctx: ServerContext): void {
                     name: { type: "string" },
                     value: { type: "integer" },
                     color: { type: "string" },
-                    dice: nullableNumber,
-                    hd95: nullableNumber,
+                    dice: numberOrNull,
+                    hd95: numberOrNull,
                     predVoxels: { type: "integer" },
                     refVoxels: { type: "integer" },
                   },
