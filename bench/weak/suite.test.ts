@@ -32,9 +32,9 @@ describe("weak suite report", () => {
     assert.equal(weakResult(parts), "RESULT weak ratio_hippocampus=n/a ratio_la=n/a ratio_btcv=n/a");
   });
 
-  it("has the five ablation rows on each dataset", () => {
+  it("has the five ablation rows and projection + prior on each dataset", () => {
     for (const d of ["hip", "la", "btcv"]) {
-      for (const v of ["full", "box-proj", "box-gray", "box-emb", "box-emb-prior"]) assert.ok(weakSuite.rows.includes(`${d}-${v}`), `${d}-${v}`);
+      for (const v of ["full", "box-proj", "box-gray", "box-emb", "box-emb-prior", "box-proj-prior"]) assert.ok(weakSuite.rows.includes(`${d}-${v}`), `${d}-${v}`);
     }
   });
 });

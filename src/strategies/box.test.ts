@@ -25,7 +25,7 @@ const tiny = (over: Record<string, unknown> = {}): BoxConfig =>
 
 strategyConformance("box", { factory: createBoxStrategy, config: tiny() });
 
-const TERMS = ["projection", "pairwise", "contrastive", "geometric", "area", "diceLoss", "ceLoss"];
+const TERMS = ["projection", "pairwise", "contrastive", "geometric", "templateMask", "area", "diceLoss", "ceLoss"];
 
 /** The loss terms one step computes (logged), and the loss. */
 function termsOf(cfg: BoxConfig, iteration = 10, env: StrategyEnv = conformanceEnv(3, 20)): { terms: string[]; values: Record<string, number>; head: boolean } {
@@ -50,6 +50,7 @@ test("BoxConfigSchema: defaults are the method (embedding pairwise, shape prior,
   assert.equal(c.pairwise.warmupIterations, 800);
   assert.equal(c.projection.variant, "profile");
   assert.equal(c.geometricPrior.enabled, true);
+  assert.equal(c.geometricPrior.maskWeight, 1, "the template mask is part of the prior (measured on hippocampus, box.ts)");
   assert.deepEqual(c.geometricPrior.template, { source: "auto" });
   assert.equal(c.area.enabled, false);
   // Measured on the sphere toy (README, box section): prototype similarity, a head on decoder
@@ -68,7 +69,8 @@ test("BoxConfigSchema: defaults are the method (embedding pairwise, shape prior,
 test("ablation switches decide which terms a step computes (and whether the network has a contrastive head)", () => {
   const live = memory().liveTensors;
   const method = termsOf(tiny());
-  assert.deepEqual(method.terms, ["projection", "pairwise", "contrastive", "geometric"]);
+  assert.deepEqual(method.terms, ["projection", "pairwise", "contrastive", "geometric", "templateMask"]);
+  assert.deepEqual(termsOf(tiny({ geometricPrior: { maskWeight: 0 } })).terms, ["projection", "pairwise", "contrastive", "geometric"]);
   assert.ok(method.head);
   const projectionOnly = termsOf(tiny({ pairwise: { affinity: "none" }, geometricPrior: { enabled: false } }));
   assert.deepEqual(projectionOnly.terms, ["projection"]);
@@ -78,6 +80,9 @@ test("ablation switches decide which terms a step computes (and whether the netw
   assert.equal(boxInst.head, false);
   const more = termsOf(tiny({ pairwise: { affinity: "intensity" }, contrastive: { enabled: true }, geometricPrior: { enabled: false }, area: { enabled: true } }));
   assert.deepEqual(more.terms, ["projection", "pairwise", "contrastive", "area"]);
+  const masked = termsOf(tiny({ geometricPrior: { maskWeight: 0.5 } }));
+  assert.deepEqual(masked.terms, ["projection", "pairwise", "contrastive", "geometric", "templateMask"]);
+  assert.ok(masked.values.templateMask! > 0 && masked.values.templateMask! < 1, `template-mask Dice loss ${masked.values.templateMask}`);
   // Same initial network (same seed), different projection: a different value.
   const plane = termsOf(tiny({ pairwise: { affinity: "none" }, geometricPrior: { enabled: false }, projection: { variant: "plane" } }));
   assert.notEqual(plane.values.projection, projectionOnly.values.projection);
@@ -88,7 +93,7 @@ test("ablation switches decide which terms a step computes (and whether the netw
 
 test("warm-ups and stages follow the iteration: no pairwise or prior term at 0, coarse then refined contrastive labels", () => {
   const at0 = termsOf(tiny({ pairwise: { warmupIterations: 8 }, geometricPrior: { warmupIterations: 8 } }), 0);
-  assert.deepEqual(at0.terms, ["projection", "contrastive"]);
+  assert.deepEqual(at0.terms, ["projection", "contrastive", "templateMask"], "the template mask needs no warm-up");
   assert.equal(at0.values.lambdaPairwise, 0);
   assert.equal(at0.values.contrastiveRefine, 0);
   const at4 = termsOf(tiny({ pairwise: { warmupIterations: 8 }, geometricPrior: { warmupIterations: 8 } }), 4);
@@ -196,9 +201,12 @@ test("templates: from a labelled training case (never a box case's hidden label)
     assert.deepEqual(boxOnly.templateOrigins, ["ellipsoid", "ellipsoid"]);
     assert.deepEqual(boxOnly.composition, { labelled: 0, unlabelled: 0, boxes: 2 });
     boxOnly.dispose();
-    // Checkpoint state: the loaded templates are the saved ones.
+    // Checkpoint state: the loaded templates (points and occupancy) are the saved ones.
     const saved = fromCase.state();
+    assert.deepEqual([...saved.tensors.keys()].sort(), ["occupancy/0", "occupancy/1", "template/0", "template/1"]);
+    tidy(() => assert.deepEqual(saved.tensors.get("occupancy/0")!.shape, [9, 9, 9], "the sphere (radius 4) cropped to its bounding box"));
     ellipsoid.loadState(saved);
+    assert.deepEqual([...ellipsoid.state().tensors.keys()].sort(), ["occupancy/0", "occupancy/1", "template/0", "template/1"]);
     assert.deepEqual(ellipsoid.templateOrigins, ["case:l1", "case:l1"]);
     tidy(() => {
       const a = fromCase.templates();

@@ -7,7 +7,9 @@ import {
   adjustContrast,
   applyGamma,
   addGaussianNoise,
+  applyFlips,
   elasticField,
+  flipOrientation,
   gaussianBlur,
   mirrorAxis,
   noAugmentation,
@@ -143,4 +145,34 @@ test("elasticField(): zero magnitude is no displacement; the field is smooth", (
     maxAbs = Math.max(maxAbs, Math.abs(f[i]!));
   }
   assert.ok(maxAbs > 0.5 && maxStep < maxAbs / 2, `${maxStep} vs ${maxAbs}`);
+});
+
+test("flipOrientation() says where every voxel of a mirrored and quarter-turned patch came from", () => {
+  // A coordinate-coded volume: voxel (x, y, z) holds its own index, so after the flips each voxel tells its source.
+  const shape = [6, 6, 5] as const;
+  const n = shape[0] * shape[1] * shape[2];
+  const planes: [number, number][] = [[0, 1]]; // the only plane with equal edges
+  let checked = 0;
+  for (let m = 0; m < 8; m++) {
+    for (const rot of [null, ...planes.flatMap((axes) => [1, 2, 3].map((k) => ({ axes, k })))]) {
+      const f = { mirror: [Boolean(m & 1), Boolean(m & 2), Boolean(m & 4)] as const, rot90: rot };
+      const v = new Float32Array(n).map((_, i) => i);
+      applyFlips(v, 0, 1, shape, f);
+      const o = flipOrientation(f);
+      // Patch and case dims in (d, h, w) order; o maps patch axis a to case axis o.from[a].
+      const dims = [shape[2], shape[1], shape[0]];
+      for (let i = 0; i < n; i++) {
+        const p = [Math.floor(i / (shape[0] * shape[1])), Math.floor(i / shape[0]) % shape[1], i % shape[0]]; // (d, h, w) in the patch
+        const src = [0, 0, 0];
+        for (let a = 0; a < 3; a++) {
+          const c = o.from[a]!;
+          assert.equal(dims[a], dims[c], "a turn only swaps axes of equal length");
+          src[c] = o.reversed[a] ? dims[a]! - 1 - p[a]! : p[a]!;
+        }
+        assert.equal(v[i], src[2]! + shape[0] * (src[1]! + shape[1] * src[0]!), `mirror ${f.mirror} rot90 ${JSON.stringify(rot)} at patch (d, h, w) ${p}`);
+      }
+      checked++;
+    }
+  }
+  assert.equal(checked, 32);
 });

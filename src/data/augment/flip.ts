@@ -86,6 +86,38 @@ export function rotate90(arr: AnyArray, offset: number, channels: number, patch:
   }
 }
 
+/**
+ * How a patch's axes relate to the case's after the exact transforms: patch axis a shows the case's
+ * axis `from[a]`, reversed where `reversed[a]`. Tensor axis order (d, h, w) = (z, y, x). Shape terms
+ * need it: a template drawn from the case's anatomy must be mirrored and turned like the image.
+ */
+export interface PatchOrientation {
+  readonly from: readonly [number, number, number];
+  readonly reversed: readonly [boolean, boolean, boolean];
+}
+
+/** The orientation of no transform. */
+export const IDENTITY_ORIENTATION: PatchOrientation = { from: [0, 1, 2], reversed: [false, false, false] };
+
+/** The orientation `applyFlips` gives a patch (mirroring first, then the quarter turns), in (d, h, w) order. */
+export function flipOrientation(f: FlipParams): PatchOrientation {
+  // In (x, y, z) order while composing; flipped to (d, h, w) at the end.
+  const from = [0, 1, 2];
+  const reversed = [...f.mirror];
+  if (f.rot90) {
+    const [a, b] = f.rot90.axes;
+    for (let t = 0; t < ((f.rot90.k % 4) + 4) % 4; t++) {
+      // One quarter turn, out(i, j) = in(j, n−1−i): output axis a reads input axis b reversed, b reads a.
+      const [fa, ra, fb, rb] = [from[a]!, reversed[a]!, from[b]!, reversed[b]!];
+      from[a] = fb;
+      reversed[a] = !rb;
+      from[b] = fa;
+      reversed[b] = ra;
+    }
+  }
+  return { from: [2 - from[2]!, 2 - from[1]!, 2 - from[0]!], reversed: [reversed[2]!, reversed[1]!, reversed[0]!] };
+}
+
 /** Applies drawn flip parameters to one volume stack in place. */
 export function applyFlips(arr: AnyArray, offset: number, channels: number, patch: Vec3, f: FlipParams): void {
   f.mirror.forEach((on, axis) => {

@@ -1,7 +1,7 @@
 // One sample: choose the patch position (centred on a foreground voxel or a box when forced, else
 // uniform), then resample + spatially augment, mirror/rot90, and intensity-augment — all from the
 // sample's own generator.
-import { type AugmentationConfig, applyFlips, augmentIntensity, drawFlipParams, drawSpatialParams, extractPatch } from "../augment/index.js";
+import { type AugmentationConfig, type PatchOrientation, applyFlips, augmentIntensity, drawFlipParams, drawSpatialParams, extractPatch, flipOrientation } from "../augment/index.js";
 import type { PreprocessedCase } from "../preprocess/index.js";
 import { Rng } from "../random/index.js";
 import type { PatchBox } from "./types.js";
@@ -57,7 +57,7 @@ function patchStart(shape: readonly number[], patch: readonly number[], point: V
 }
 
 /** Boxes present in a sample's box masks: bounding boxes per channel, in (d, h, w) order. */
-function boxesFromMasks(mask: Uint8Array, offset: number, channels: number, patch: readonly number[]): PatchBox[] {
+function boxesFromMasks(mask: Uint8Array, offset: number, channels: number, patch: readonly number[], orientation: PatchOrientation): PatchBox[] {
   const [px, py, pz] = patch as Vec3;
   const P = px * py * pz;
   const out: PatchBox[] = [];
@@ -77,7 +77,7 @@ function boxesFromMasks(mask: Uint8Array, offset: number, channels: number, patc
         }
     if (hi[0]! < 0) continue;
     const touches = [0, 1, 2].some((a) => lo[a] === 0 || hi[a] === patch[a]! - 1);
-    out.push({ value: k + 1, min: [lo[2]!, lo[1]!, lo[0]!], max: [hi[2]! + 1, hi[1]! + 1, hi[0]! + 1], touchesBorder: touches });
+    out.push({ value: k + 1, min: [lo[2]!, lo[1]!, lo[0]!], max: [hi[2]! + 1, hi[1]! + 1, hi[0]! + 1], touchesBorder: touches, orientation });
   }
   return out;
 }
@@ -111,5 +111,5 @@ export function buildSample(pc: PreprocessedCase, forceForeground: boolean, seed
   if (slot.label) applyFlips(slot.label, slot.labelOffset, 1, s.patchSize, flips);
   if (slot.boxMask) applyFlips(slot.boxMask, slot.boxOffset, slot.boxChannels, s.patchSize, flips);
   augmentIntensity(slot.image, slot.imageOffset, pc.channels, s.patchSize, s.augmentation, rng);
-  return slot.boxMask ? boxesFromMasks(slot.boxMask, slot.boxOffset, slot.boxChannels, s.patchSize) : null;
+  return slot.boxMask ? boxesFromMasks(slot.boxMask, slot.boxOffset, slot.boxChannels, s.patchSize, flipOrientation(flips)) : null;
 }

@@ -5,7 +5,7 @@
 //   boxes      — image + per-class box masks and axis-aligned boxes (box supervision).
 // Array layouts match tensors: image (N, C, D, H, W), label (N, D, H, W), boxMask (N, K, D, H, W)
 // with (D, H, W) = (z, y, x) and x fastest. K = numClasses − 1: channel k is label value k + 1.
-import type { AugmentationConfig } from "../augment/index.js";
+import type { AugmentationConfig, PatchOrientation } from "../augment/index.js";
 
 export type StreamName = "labelled" | "unlabelled" | "boxes";
 /** Streams in the fixed order batches are built in. */
@@ -26,6 +26,8 @@ export interface PatchBox {
    * shape prior that needs the whole organ).
    */
   readonly touchesBorder: boolean;
+  /** How the patch was mirrored / turned relative to the case (the same for every box of a sample). */
+  readonly orientation: PatchOrientation;
 }
 
 /** One stream's samples. */

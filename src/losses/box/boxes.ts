@@ -20,6 +20,17 @@ export interface BoxLike {
    * clipped box cannot be told from an inner one by its coordinates). True makes the box incomplete.
    */
   readonly touchesBorder?: boolean;
+  /** How the patch was mirrored / turned relative to the case (the pipeline's flips). @default none */
+  readonly orientation?: BoxOrientation;
+}
+
+/**
+ * Patch axis a (d, h, w) shows the case's axis `from[a]`, reversed where `reversed[a]`: the data
+ * pipeline's mirroring and quarter turns, which a template from another case must follow.
+ */
+export interface BoxOrientation {
+  readonly from: Index3;
+  readonly reversed: readonly [boolean, boolean, boolean];
 }
 
 /** A box after clipping, with what the losses need to know about it. */
@@ -38,6 +49,8 @@ export interface PatchBox3 {
    * border. Only such boxes get the geometric prior (a cut organ does not look like its template).
    */
   readonly complete: boolean;
+  /** See BoxLike.orientation; absent: the case's own axes. */
+  readonly orientation?: BoxOrientation;
 }
 
 export interface ResolveBoxesOptions {
@@ -49,6 +62,12 @@ export interface ResolveBoxesOptions {
 
 function checkIndex3(op: string, what: string, v: Index3): void {
   if (v.length !== 3 || !v.every((x) => Number.isInteger(x))) throw new RangeError(`${op}: ${what} must be three integers (d, h, w). Received: [${v.join(",")}]`);
+}
+
+function checkOrientation(op: string, n: number, o: BoxOrientation): BoxOrientation {
+  const ok = o.from.length === 3 && [...o.from].sort().join() === "0,1,2" && o.reversed.length === 3 && o.reversed.every((r) => typeof r === "boolean");
+  if (!ok) throw new RangeError(`${op}: sample ${n}: orientation must map the axes (d, h, w) one to one, e.g. { from: [0, 1, 2], reversed: [false, false, false] }. Received: ${JSON.stringify(o)}`);
+  return o;
 }
 
 /**
@@ -80,7 +99,8 @@ export function resolveBoxes(boxes: readonly (readonly BoxLike[])[], patch: Inde
       const max = b.max.map((m, a) => Math.min(patch[a] as number, m)) as [number, number, number];
       if (min.some((m, a) => m >= (max[a] as number))) continue; // outside the patch: the organ is absent here
       const inside = b.min.every((m, a) => m >= margin && (b.max[a] as number) <= (patch[a] as number) - margin);
-      out.push({ sample: n, channel: b.value - 1, value: b.value, min, max, complete: inside && b.touchesBorder !== true });
+      const complete = inside && b.touchesBorder !== true;
+      out.push({ sample: n, channel: b.value - 1, value: b.value, min, max, complete, ...(b.orientation ? { orientation: checkOrientation(op, n, b.orientation) } : {}) });
     }
     return out.sort((x, y) => x.channel - y.channel);
   });

@@ -8,7 +8,7 @@ import { type IcpOptions, icp } from "./icp.js";
 import { type BoxActivation, organChannels, organLogit } from "./probabilities.js";
 import { cropSample, growRegion, zeroLoss } from "./regions.js";
 import { zeroCrossings } from "./surface.js";
-import { ellipsoidTemplate, placeTemplate } from "./template.js";
+import { ellipsoidTemplate, orientTemplate, placeTemplate } from "./template.js";
 
 export interface GeometricPriorOptions {
   /** See probabilities.ts. @default "softmax" */
@@ -102,8 +102,10 @@ export function geometricPriorTerms(
           const toMm = (p: Tensor, offset: readonly number[]) =>
             p.add(tensor(offset.map((o, a) => o - (centre[a] as number)), [1, 3], { dtype })).mul(tensor([...spacing], [1, 3], { dtype }));
           const x = toMm(pts, crop.lo);
-          const template = opts.templates?.[box.channel] ?? defaultTemplate;
-          let y = toMm(placeTemplate(template.to(dtype), box), [0, 0, 0]);
+          const stored = (opts.templates?.[box.channel] ?? defaultTemplate).to(dtype);
+          // The template follows the patch's mirroring and quarter turns, as the anatomy in it did.
+          const template = box.orientation ? orientTemplate(stored, box.orientation) : stored;
+          let y = toMm(placeTemplate(template, box), [0, 0, 0]);
           let fit: GeometricPriorTerm["icp"] = null;
           if (opts.icp !== false) {
             const r = icp(y, x.detach(), opts.icp ?? {});

@@ -12,7 +12,10 @@ import {
   geometricPriorTerms,
   icp,
   nearestNeighbours,
+  orientTemplate,
   placeTemplate,
+  templateMaskLoss,
+  templateOccupancy,
   templateFromMask,
   zeroCrossings,
 } from "./index.js";
@@ -183,6 +186,80 @@ describe("geometricPriorLoss()", () => {
       assert.ok(good < 0.02 && bad > 5 * good, `template ${good}, wrong template ${bad}`);
       const empty = geometricPriorTerms(right.mul(0).sub(3), box, opts);
       assert.equal(empty.terms.length, 0);
+    });
+  });
+
+  test("a mirrored and turned patch's organ matches the template once its box carries the patch's orientation", () => {
+    tidy(() => {
+      const N = 20;
+      const src = blobMask().dataSync() as Uint8Array;
+      // The patch shows case axis (from[a]) on its axis a, reversed where asked: z mirrored, y and x swapped, the new x reversed.
+      const orientation = { from: [0, 2, 1] as [number, number, number], reversed: [true, false, true] as [boolean, boolean, boolean] };
+      const moved = new Uint8Array(N ** 3);
+      const lo = [N, N, N], hi = [-1, -1, -1];
+      for (let i = 0; i < moved.length; i++) {
+        const p = [Math.floor(i / (N * N)), Math.floor(i / N) % N, i % N];
+        const c = [0, 0, 0];
+        for (let a = 0; a < 3; a++) c[orientation.from[a]!] = orientation.reversed[a] ? N - 1 - p[a]! : p[a]!;
+        moved[i] = src[c[0]! * N * N + c[1]! * N + c[2]!]!;
+        if (moved[i]) p.forEach((v, a) => ((lo[a] = Math.min(lo[a]!, v)), (hi[a] = Math.max(hi[a]!, v))));
+      }
+      const template = templateFromMask(blobMask(), { maxPoints: 800, generator: gen(6) });
+      const logits = tensor(moved, [1, 1, N, N, N], { dtype: "uint8" }).to("float64").mul(8).sub(4);
+      const place = (o?: typeof orientation) => boxMasks([[{ value: 1, min: lo as [number, number, number], max: hi.map((v) => v + 1) as [number, number, number], ...(o ? { orientation: o } : {}) }]], [N, N, N], { channels: 1 }).boxes;
+      const opts = { activation: "sigmoid" as const, templates: [template], generator: gen(7), icp: false as const };
+      const oriented = geometricPriorLoss(logits, place(orientation), opts).item();
+      const unoriented = geometricPriorLoss(logits, place(), opts).item();
+      assert.ok(oriented < 0.02 && unoriented > 3 * oriented, `oriented ${oriented}, case axes ${unoriented}`);
+      // orientTemplate is that mapping on the points: mirrored coordinates change sign, swapped axes trade columns.
+      const t = orientTemplate(tensor([0.5, -0.25, 0.75], [1, 3], { dtype: "float64" }), orientation);
+      assert.deepEqual(t.toArray(), [-0.5, 0.75, 0.25]);
+      assert.throws(() => place({ from: [0, 0, 1], reversed: [false, false, false] }), /one to one/);
+    });
+  });
+
+  test("templateMaskLoss: a prediction equal to the template stretched into the box scores near 0, in any orientation; cut boxes are skipped", () => {
+    tidy(() => {
+      const N = 20;
+      const src = blobMask().dataSync() as Uint8Array;
+      // The blob stretched ×1 into its own box is itself; mirrored along h and turned (d <-> w), it must be oriented to match.
+      const orientation = { from: [2, 1, 0] as [number, number, number], reversed: [false, true, false] as [boolean, boolean, boolean] };
+      const moved = new Uint8Array(N ** 3);
+      const lo = [N, N, N], hi = [-1, -1, -1];
+      for (let i = 0; i < moved.length; i++) {
+        const p = [Math.floor(i / (N * N)), Math.floor(i / N) % N, i % N];
+        const c = [0, 0, 0];
+        for (let a = 0; a < 3; a++) c[orientation.from[a]!] = orientation.reversed[a] ? N - 1 - p[a]! : p[a]!;
+        moved[i] = src[c[0]! * N * N + c[1]! * N + c[2]!]!;
+        if (moved[i]) p.forEach((v, a) => ((lo[a] = Math.min(lo[a]!, v)), (hi[a] = Math.max(hi[a]!, v))));
+      }
+      const occupancy = templateOccupancy(blobMask());
+      assert.deepEqual(occupancy.shape, [15, 12, 10], "cropped to the blob's bounding box");
+      const logits = tensor(Float64Array.from(moved, (v) => 40 * v - 20), [1, 1, N, N, N], { dtype: "float64" });
+      const place = (o?: typeof orientation, touchesBorder = false) =>
+        boxMasks([[{ value: 1, min: lo as [number, number, number], max: hi.map((v) => v + 1) as [number, number, number], touchesBorder, ...(o ? { orientation: o } : {}) }]], [N, N, N], { channels: 1 }).boxes;
+      const opts = { activation: "sigmoid" as const, masks: [occupancy] };
+      const oriented = templateMaskLoss(logits, place(orientation), opts);
+      const unoriented = templateMaskLoss(logits, place(), opts).item();
+      assert.ok(oriented.item() < 0.01 && unoriented > 0.1, `oriented ${oriented.item()}, case axes ${unoriented}`);
+      const ellipsoid = templateMaskLoss(logits, place(orientation), { activation: "sigmoid" }).item();
+      assert.ok(ellipsoid > 0.1, `the ellipsoid is not the blob: ${ellipsoid}`);
+      const cut = templateMaskLoss(logits, place(orientation, true), opts);
+      assert.equal(cut.item(), 0);
+      // The gradient stays inside the box.
+      const soft = tensor(Float64Array.from(moved, (v) => 4 * v - 2), [1, 1, N, N, N], { dtype: "float64", requiresGrad: true });
+      const [g] = grad([templateMaskLoss(soft, place(), opts)], [soft]);
+      const gd = g!.dataSync() as Float64Array;
+      let inside = 0;
+      gd.forEach((v, i) => {
+        if (v === 0) return;
+        const p = [Math.floor(i / (N * N)), Math.floor(i / N) % N, i % N];
+        assert.ok(p.every((c, a) => c >= lo[a]! && c <= hi[a]!), `gradient outside the box at ${p}`);
+        inside++;
+      });
+      assert.ok(inside > 100);
+      const boxes = place(orientation);
+      expectNoLeak(() => templateMaskLoss(soft, boxes, opts), "templateMaskLoss");
     });
   });
 

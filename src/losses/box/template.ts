@@ -1,7 +1,7 @@
 // Organ templates for the shape prior: surface point clouds in the normalised box frame [−1, 1]³
 // (each axis scaled on its own, so a template is a shape without size or aspect), built from a label
 // mask or, by default, an ellipsoid; and their placement into a box on the patch grid.
-import { type DType, type Generator, type Tensor, ShapeError, indexSelect, noGrad, pad, randperm, tensor, tidy, where } from "../../tensor/index.js";
+import { type DType, type Generator, type Tensor, ShapeError, cat, indexSelect, noGrad, pad, randperm, tensor, tidy, where } from "../../tensor/index.js";
 import { maskRegions } from "./regions.js";
 import { zeroCrossings } from "./surface.js";
 
@@ -62,6 +62,23 @@ export function ellipsoidTemplate(points = 1024, dtype: DType = "float64"): Tens
     xyz[3 * i + 2] = r * Math.sin(i * golden);
   }
   return tensor(xyz, [points, 3], { dtype });
+}
+
+/**
+ * A template as it appears in a mirrored / turned patch: patch axis a takes the template's axis
+ * `from[a]`, negated where `reversed[a]` (the [−1, 1]³ frame is centred, so mirroring is a sign).
+ * @param template (P, 3) in (d, h, w) order
+ * @returns a new (P, 3) tensor
+ */
+export function orientTemplate(template: Tensor, orientation: { readonly from: readonly number[]; readonly reversed: readonly boolean[] }): Tensor {
+  if (template.rank !== 2 || template.shape[1] !== 3) throw new ShapeError("orientTemplate", "a template (P, 3)", template.shape);
+  return tidy(() => {
+    const columns = [0, 1, 2].map((a) => {
+      const c = template.slice(1, orientation.from[a] as number, (orientation.from[a] as number) + 1);
+      return orientation.reversed[a] ? c.neg() : c.clone();
+    });
+    return cat(columns, 1);
+  });
 }
 
 /**
