@@ -38,6 +38,22 @@ function blobMask(): Tensor {
   return tensor(Uint8Array.from(m), [S, S, S], { dtype: "uint8" });
 }
 
+/** The blob as a patch with this orientation shows it (patch axis a = case axis from[a], reversed or not), and its bounding box. */
+function orientedBlob(orientation: { from: readonly number[]; reversed: readonly boolean[] }): { moved: Uint8Array; lo: number[]; hi: number[] } {
+  const N = 20;
+  const src = blobMask().dataSync() as Uint8Array;
+  const moved = new Uint8Array(N ** 3);
+  const lo = [N, N, N], hi = [-1, -1, -1];
+  for (let i = 0; i < moved.length; i++) {
+    const p = [Math.floor(i / (N * N)), Math.floor(i / N) % N, i % N];
+    const c = [0, 0, 0];
+    for (let a = 0; a < 3; a++) c[orientation.from[a]!] = orientation.reversed[a] ? N - 1 - p[a]! : p[a]!;
+    moved[i] = src[c[0]! * N * N + c[1]! * N + c[2]!]!;
+    if (moved[i]) p.forEach((v, a) => ((lo[a] = Math.min(lo[a]!, v)), (hi[a] = Math.max(hi[a]!, v))));
+  }
+  return { moved, lo, hi };
+}
+
 /** The rotation by `deg` degrees about `axis` (Rodrigues), row-major. */
 function rotation(axis: [number, number, number], deg: number): number[] {
   const n = Math.hypot(...axis);
@@ -192,18 +208,9 @@ describe("geometricPriorLoss()", () => {
   test("a mirrored and turned patch's organ matches the template once its box carries the patch's orientation", () => {
     tidy(() => {
       const N = 20;
-      const src = blobMask().dataSync() as Uint8Array;
       // The patch shows case axis (from[a]) on its axis a, reversed where asked: z mirrored, y and x swapped, the new x reversed.
       const orientation = { from: [0, 2, 1] as [number, number, number], reversed: [true, false, true] as [boolean, boolean, boolean] };
-      const moved = new Uint8Array(N ** 3);
-      const lo = [N, N, N], hi = [-1, -1, -1];
-      for (let i = 0; i < moved.length; i++) {
-        const p = [Math.floor(i / (N * N)), Math.floor(i / N) % N, i % N];
-        const c = [0, 0, 0];
-        for (let a = 0; a < 3; a++) c[orientation.from[a]!] = orientation.reversed[a] ? N - 1 - p[a]! : p[a]!;
-        moved[i] = src[c[0]! * N * N + c[1]! * N + c[2]!]!;
-        if (moved[i]) p.forEach((v, a) => ((lo[a] = Math.min(lo[a]!, v)), (hi[a] = Math.max(hi[a]!, v))));
-      }
+      const { moved, lo, hi } = orientedBlob(orientation);
       const template = templateFromMask(blobMask(), { maxPoints: 800, generator: gen(6) });
       const logits = tensor(moved, [1, 1, N, N, N], { dtype: "uint8" }).to("float64").mul(8).sub(4);
       const place = (o?: typeof orientation) => boxMasks([[{ value: 1, min: lo as [number, number, number], max: hi.map((v) => v + 1) as [number, number, number], ...(o ? { orientation: o } : {}) }]], [N, N, N], { channels: 1 }).boxes;
@@ -221,18 +228,9 @@ describe("geometricPriorLoss()", () => {
   test("templateMaskLoss: a prediction equal to the template stretched into the box scores near 0, in any orientation; cut boxes are skipped", () => {
     tidy(() => {
       const N = 20;
-      const src = blobMask().dataSync() as Uint8Array;
       // The blob stretched ×1 into its own box is itself; mirrored along h and turned (d <-> w), it must be oriented to match.
       const orientation = { from: [2, 1, 0] as [number, number, number], reversed: [false, true, false] as [boolean, boolean, boolean] };
-      const moved = new Uint8Array(N ** 3);
-      const lo = [N, N, N], hi = [-1, -1, -1];
-      for (let i = 0; i < moved.length; i++) {
-        const p = [Math.floor(i / (N * N)), Math.floor(i / N) % N, i % N];
-        const c = [0, 0, 0];
-        for (let a = 0; a < 3; a++) c[orientation.from[a]!] = orientation.reversed[a] ? N - 1 - p[a]! : p[a]!;
-        moved[i] = src[c[0]! * N * N + c[1]! * N + c[2]!]!;
-        if (moved[i]) p.forEach((v, a) => ((lo[a] = Math.min(lo[a]!, v)), (hi[a] = Math.max(hi[a]!, v))));
-      }
+      const { moved, lo, hi } = orientedBlob(orientation);
       const occupancy = templateOccupancy(blobMask());
       assert.deepEqual(occupancy.shape, [15, 12, 10], "cropped to the blob's bounding box");
       const logits = tensor(Float64Array.from(moved, (v) => 40 * v - 20), [1, 1, N, N, N], { dtype: "float64" });
