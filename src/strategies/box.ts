@@ -311,8 +311,11 @@ export class BoxStrategy implements Strategy {
         continue;
       }
       const [dx, dy, dz] = f.mask.shape;
-      this.#templates.push(keep(tidy(() => templateFromMask(tensor(f.mask.data, [dz, dy, dx], { dtype: "uint8" }), { maxPoints: points, generator }))));
-      this.#occupancies.push(keep(tidy(() => templateOccupancy(tensor(f.mask.data, [dz, dy, dx], { dtype: "uint8" })))));
+      tidy(() => {
+        const mask = tensor(f.mask.data, [dz, dy, dx], { dtype: "uint8" });
+        this.#templates.push(keep(templateFromMask(mask, { maxPoints: points, generator })));
+        this.#occupancies.push(keep(templateOccupancy(mask)));
+      });
       this.templateOrigins.push(f.origin);
     }
   }
@@ -401,9 +404,10 @@ export class BoxStrategy implements Strategy {
       if (cfg.geometricPrior.enabled) {
         const lambda = pairwiseWarmup(ctx.iteration, { warmupIterations: cfg.geometricPrior.warmupIterations, weight: cfg.geometricPrior.weight });
         logs.lambdaGeometric = lambda;
+        // Both shape terms read the same clipped boxes and completeness flags.
+        const patch = boxLogits.shape.slice(2) as [number, number, number];
+        const boxes = resolveBoxes(b.boxes, patch, { channels: this.#K, borderMargin: cfg.geometricPrior.borderMargin });
         if (lambda > 0) {
-          const patch = boxLogits.shape.slice(2) as [number, number, number];
-          const boxes = resolveBoxes(b.boxes, patch, { channels: this.#K, borderMargin: cfg.geometricPrior.borderMargin });
           logs.completeBoxes = boxes.reduce((s, list) => s + list.filter((x) => x.complete).length, 0);
           const geo = geometricPriorLoss(boxLogits, boxes, {
             templates: this.#templates,
@@ -415,8 +419,6 @@ export class BoxStrategy implements Strategy {
           add("geometric", geo, lambda);
         }
         if (cfg.geometricPrior.maskWeight > 0) {
-          const patch = boxLogits.shape.slice(2) as [number, number, number];
-          const boxes = resolveBoxes(b.boxes, patch, { channels: this.#K, borderMargin: cfg.geometricPrior.borderMargin });
           add("templateMask", templateMaskLoss(boxLogits, boxes, { masks: this.#occupancies }), cfg.geometricPrior.maskWeight);
         }
       }
@@ -522,15 +524,14 @@ export class BoxStrategy implements Strategy {
     if (!Array.isArray(origins) || origins.length !== this.#K) {
       throw new RangeError(`Cannot restore the box strategy: the checkpoint records ${Array.isArray(origins) ? origins.length : "no"} template(s) for ${this.#K} organ(s)`);
     }
-    const next = origins.map((_, k) => {
-      const t = s.tensors.get(`template/${k}`);
-      return t ? keep(noGrad(() => clone(t))) : null;
-    });
+    const restore = (name: string) =>
+      origins.map((_, k) => {
+        const t = s.tensors.get(`${name}/${k}`);
+        return t ? keep(noGrad(() => clone(t))) : null;
+      });
+    const next = restore("template");
     // Checkpoints from before the template-mask term hold no occupancy: those organs use the ellipsoid.
-    const occupancies = origins.map((_, k) => {
-      const t = s.tensors.get(`occupancy/${k}`);
-      return t ? keep(noGrad(() => clone(t))) : null;
-    });
+    const occupancies = restore("occupancy");
     for (const t of this.#templates) t?.dispose();
     for (const t of this.#occupancies) t?.dispose();
     this.#templates = next;

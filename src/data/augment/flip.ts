@@ -96,9 +96,6 @@ export interface PatchOrientation {
   readonly reversed: readonly [boolean, boolean, boolean];
 }
 
-/** The orientation of no transform. */
-export const IDENTITY_ORIENTATION: PatchOrientation = { from: [0, 1, 2], reversed: [false, false, false] };
-
 /** The orientation `applyFlips` gives a patch (mirroring first, then the quarter turns), in (d, h, w) order. */
 export function flipOrientation(f: FlipParams): PatchOrientation {
   // In (x, y, z) order while composing; flipped to (d, h, w) at the end.

@@ -4,7 +4,7 @@
 export { AugmentationSchema, defaultAugmentation, noAugmentation, type AugmentationConfig } from "./config.js";
 export { drawSpatialParams, extractPatch, type SpatialParams, type PatchTarget } from "./spatial.js";
 export { elasticField } from "./elastic.js";
-export { drawFlipParams, applyFlips, flipOrientation, IDENTITY_ORIENTATION, mirrorAxis, rotate90, type FlipParams, type PatchOrientation } from "./flip.js";
+export { drawFlipParams, applyFlips, flipOrientation, mirrorAxis, rotate90, type FlipParams, type PatchOrientation } from "./flip.js";
 export { addGaussianNoise, scaleBrightness, adjustContrast, applyGamma } from "./intensity.js";
 export { gaussianBlur, simulateLowResolution } from "./filters.js";
 export { augmentIntensity } from "./pipeline.js";

@@ -6,7 +6,7 @@
 import { type Tensor, arange, cat, indexSelect, interpolate, tensor, tidy } from "../../tensor/index.js";
 import type { BoxOrientation, PatchBox3 } from "./boxes.js";
 import { type BoxActivation, foregroundProbabilities, organChannels } from "./probabilities.js";
-import { cropSample, zeroLoss } from "./regions.js";
+import { cropSample, maskRegions, zeroLoss } from "./regions.js";
 
 export interface TemplateMaskLossOptions {
   /** See probabilities.ts. @default "softmax" */
@@ -29,20 +29,12 @@ export function templateOccupancy(mask: Tensor): Tensor {
   if (mask.rank !== 3) throw new RangeError(`templateOccupancy: expected a mask (D, H, W). Received: [${mask.shape.join(",")}]`);
   return tidy(() => {
     const inside = mask.gt(0);
-    const lo: number[] = [];
-    const hi: number[] = [];
-    for (let a = 0; a < 3; a++) {
-      const others = [0, 1, 2].filter((d) => d !== a);
-      const profile = inside.to("float32").max(others).dataSync() as Float32Array;
-      const first = profile.findIndex((v) => v > 0);
-      if (first < 0) throw new RangeError("templateOccupancy: the mask is empty");
-      lo.push(first);
-      hi.push(profile.length - [...profile].reverse().findIndex((v) => v > 0));
-    }
+    const region = maskRegions(inside.unsqueeze(0).unsqueeze(0))[0]?.[0];
+    if (!region) throw new RangeError("templateOccupancy: the mask is empty");
     return inside
-      .slice(0, lo[0]!, hi[0]!)
-      .slice(1, lo[1]!, hi[1]!)
-      .slice(2, lo[2]!, hi[2]!)
+      .slice(0, region.lo[0], region.hi[0])
+      .slice(1, region.lo[1], region.hi[1])
+      .slice(2, region.lo[2], region.hi[2])
       .to("float32")
       .contiguous();
   });
