@@ -34,7 +34,7 @@ describe("weak suite report", () => {
 
   it("has the five ablation rows and projection + prior on each dataset", () => {
     for (const d of ["hip", "la", "btcv"]) {
-      for (const v of ["full", "box-proj", "box-gray", "box-emb", "box-emb-prior", "box-proj-prior"]) assert.ok(weakSuite.rows.includes(`${d}-${v}`), `${d}-${v}`);
+      for (const v of ["full", "box-proj", "box-gray", "box-emb", "box-emb-prior", "box-proj-prior", "box-gray-prior"]) assert.ok(weakSuite.rows.includes(`${d}-${v}`), `${d}-${v}`);
     }
   });
 });
