@@ -51,7 +51,7 @@ test("BoxConfigSchema: defaults are the method (embedding pairwise, shape prior,
   assert.equal(c.projection.variant, "profile");
   assert.equal(c.geometricPrior.enabled, true);
   assert.equal(c.geometricPrior.maskWeight, 1, "the template mask is part of the prior (measured on hippocampus, box.ts)");
-  assert.deepEqual(c.geometricPrior.template, { source: "auto" });
+  assert.deepEqual(c.geometricPrior.template, { source: "auto", maxCases: 5 });
   assert.equal(c.area.enabled, false);
   // Measured on the sphere toy (README, box section): prototype similarity, a head on decoder
   // features + image trained on detached features, coarse positives from the box's core.
@@ -216,6 +216,29 @@ test("templates: from a labelled training case (never a box case's hidden label)
   } finally {
     fromCase.dispose();
     ellipsoid.dispose();
+  }
+  assert.equal(memory().liveTensors, live);
+});
+
+test("templates: several labelled cases are voted into one mean shape (maxCases, default 5); maxCases 1 or a named case keeps one", () => {
+  const live = memory().liveTensors;
+  const cases = conformanceCases(3);
+  const byId = { ...cases.labelled, ...cases.boxes };
+  const folds = dataOf({ labelled: ["l1", "l3"], boxes: ["x1"] }, byId);
+  const voted = new BoxStrategy(tiny(), withData(folds));
+  const first = new BoxStrategy(tiny({ geometricPrior: { template: { source: "labelled", maxCases: 1 } } }), withData(folds));
+  const named = new BoxStrategy(tiny({ geometricPrior: { template: { source: "labelled", case: "l3" } } }), withData(folds));
+  try {
+    assert.deepEqual(voted.templateOrigins, ["cases:l1,l3", "cases:l1,l3"]);
+    assert.deepEqual(first.templateOrigins, ["case:l1", "case:l1"]);
+    assert.deepEqual(named.templateOrigins, ["case:l3", "case:l3"]);
+    const sizes = (s: BoxStrategy) => tidy(() => s.state().tensors.get("occupancy/0")!.shape);
+    // Spheres of radius 4 (9³ box) and 5 (11³ box) meet at their mean size.
+    assert.deepEqual(sizes(voted), [10, 10, 10]);
+    assert.deepEqual(sizes(first), [9, 9, 9]);
+    assert.deepEqual(sizes(named), [11, 11, 11]);
+  } finally {
+    for (const s of [voted, first, named]) s.dispose();
   }
   assert.equal(memory().liveTensors, live);
 });

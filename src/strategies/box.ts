@@ -23,6 +23,7 @@ import {
   ellipsoidTemplate,
   foregroundProbabilities,
   geometricPriorLoss,
+  meanOccupancy,
   pairwiseLoss,
   type PairwiseAffinity,
   pairwiseWarmup,
@@ -41,14 +42,24 @@ import type { Batch, BoxBatch, StepContext, StepOutput, Strategy, StrategyEnv, S
 const nonneg = z.number().nonnegative();
 const iterations = z.number().int().nonnegative();
 
+/**
+ * Labelled cases whose organs are voted into one mean-shape template (`meanOccupancy`). One case's
+ * shape can be atypical: on hippocampus the vote of 5 cases placed in the validation boxes scored
+ * Dice 0.69 against 0.62 for the first case alone, and 10 cases no better than 5.
+ */
+const templateCases = z.number().int().positive().default(5);
+
 /** Where the geometric prior's organ templates come from. */
 const TemplateSourceSchema = z.discriminatedUnion("source", [
-  /** The first labelled training case of the fold holding the organ, else the ellipsoid. */
-  z.strictObject({ source: z.literal("auto") }),
+  /** The labelled training cases of the fold holding the organ (the first `maxCases`, voted into one shape), else the ellipsoid. */
+  z.strictObject({ source: z.literal("auto"), maxCases: templateCases }),
   /** The ellipsoid inscribed in the box (no data needed). */
   z.strictObject({ source: z.literal("ellipsoid") }),
-  /** A labelled training case of the fold (never a box-annotated case's hidden label): `case`, or the first holding the organ. */
-  z.strictObject({ source: z.literal("labelled"), case: z.string().min(1).optional() }),
+  /**
+   * Labelled training cases of the fold (never a box-annotated case's hidden label): `case` alone,
+   * or the first `maxCases` holding the organ, voted into one shape.
+   */
+  z.strictObject({ source: z.literal("labelled"), case: z.string().min(1).optional(), maxCases: templateCases }),
   /** A label map file (NIfTI) with the dataset's label values, e.g. an atlas. */
   z.strictObject({ source: z.literal("file"), path: z.string().min(1) }),
 ]);
@@ -181,7 +192,7 @@ export const BoxConfigSchema = z
 export type BoxConfig = z.infer<typeof BoxConfigSchema>;
 
 /** Where each organ's template came from (index = organ channel k, label value k + 1). */
-export type TemplateOrigin = "ellipsoid" | `case:${string}` | `file:${string}`;
+export type TemplateOrigin = "ellipsoid" | `case:${string}` | `cases:${string}` | `file:${string}`;
 
 /** The box strategy over one network with a mask head and (when needed) a contrastive head. */
 export class BoxStrategy implements Strategy {
@@ -288,20 +299,24 @@ export class BoxStrategy implements Strategy {
         },
       }));
     }
-    const found: ({ origin: TemplateOrigin; mask: OrganMask } | null)[] = Array.from({ length: this.#K }, () => null);
+    // Per organ, the masks of up to maxCases sources holding it (one for a file or a named case).
+    const maxCases = src.source === "file" || (src.source === "labelled" && src.case) ? 1 : src.source === "ellipsoid" ? 0 : src.maxCases;
+    const found: { origins: string[]; masks: OrganMask[] }[] = Array.from({ length: this.#K }, () => ({ origins: [], masks: [] }));
     for (const source of sources) {
-      if (found.every((f) => f !== null)) break;
+      if (found.every((f) => f.masks.length >= maxCases)) break;
       const map = source.read();
       if (!map) continue;
       for (let k = 0; k < this.#K; k++) {
-        if (found[k]) continue;
+        if (found[k]!.masks.length >= maxCases) continue;
         const mask = organMask(map.label, map.shape, k + 1);
-        if (mask) found[k] = { origin: source.origin, mask };
+        if (!mask) continue;
+        found[k]!.masks.push(mask);
+        found[k]!.origins.push(source.origin);
       }
     }
     for (let k = 0; k < this.#K; k++) {
-      const f = found[k];
-      if (!f) {
+      const f = found[k]!;
+      if (f.masks.length === 0) {
         if (src.source === "file" || (src.source === "labelled" && src.case)) {
           throw new RangeError(`geometricPrior.template: ${sources[0]?.origin ?? src.source} holds no voxel of label value ${k + 1}`);
         }
@@ -310,13 +325,13 @@ export class BoxStrategy implements Strategy {
         this.templateOrigins.push("ellipsoid");
         continue;
       }
-      const [dx, dy, dz] = f.mask.shape;
       tidy(() => {
-        const mask = tensor(f.mask.data, [dz, dy, dx], { dtype: "uint8" });
-        this.#templates.push(keep(templateFromMask(mask, { maxPoints: points, generator })));
-        this.#occupancies.push(keep(templateOccupancy(mask)));
+        const occupancies = f.masks.map((m) => templateOccupancy(tensor(m.data, [m.shape[2], m.shape[1], m.shape[0]], { dtype: "uint8" })));
+        const occupancy = occupancies.length === 1 ? occupancies[0]! : meanOccupancy(occupancies);
+        this.#templates.push(keep(templateFromMask(occupancy, { maxPoints: points, generator })));
+        this.#occupancies.push(keep(occupancy));
       });
-      this.templateOrigins.push(f.origin);
+      this.templateOrigins.push(f.origins.length === 1 ? (f.origins[0] as TemplateOrigin) : `cases:${f.origins.map((o) => o.slice("case:".length)).join(",")}`);
     }
   }
 

@@ -11,6 +11,7 @@ import {
   geometricPriorLoss,
   geometricPriorTerms,
   icp,
+  meanOccupancy,
   nearestNeighbours,
   orientTemplate,
   placeTemplate,
@@ -258,6 +259,26 @@ describe("geometricPriorLoss()", () => {
       assert.ok(inside > 100);
       const boxes = place(orientation);
       expectNoLeak(() => templateMaskLoss(soft, boxes, opts), "templateMaskLoss");
+    });
+  });
+
+  test("meanOccupancy: the majority vote of the cases' shapes at their mean size; never empty; bad input is named", () => {
+    tidy(() => {
+      const ones = (d: number, h: number, w: number) => tensor(new Float32Array(d * h * w).fill(1), [d, h, w], { dtype: "float32" });
+      // A half-filled 4³ box (the d < 2 half) as the odd one out.
+      const half = tensor(Float32Array.from(field(4, (z) => (z < 2 ? 1 : 0))), [4, 4, 4], { dtype: "float32" });
+      const empty = tensor(new Float32Array(64), [4, 4, 4], { dtype: "float32" });
+      assert.equal(meanOccupancy([ones(4, 4, 4), ones(4, 4, 4), half]).sum().item(), 64, "two full boxes outvote a half one");
+      assert.equal(meanOccupancy([ones(4, 4, 4), half, half]).sum().item(), 32, "two halves outvote a full box");
+      assert.equal(meanOccupancy([half, empty, empty]).sum().item(), 32, "no majority anywhere: the voxels most cases share");
+      // Sizes are averaged (rounded): 4 and 6 → 5 per axis; the single blob is kept as it is.
+      assert.deepEqual(meanOccupancy([ones(4, 4, 6), ones(6, 6, 6)]).shape, [5, 5, 6]);
+      const blob = templateOccupancy(blobMask());
+      assert.deepEqual(Array.from(meanOccupancy([blob]).dataSync() as Float32Array), Array.from(blob.dataSync() as Float32Array));
+      assert.throws(() => meanOccupancy([]), /no occupancy given/);
+      assert.throws(() => meanOccupancy([ones(4, 4, 4), tensor(new Float32Array(16), [4, 4], { dtype: "float32" })]), /occupancy 1 must be \(d, h, w\)\. Received: \[4,4\]/);
+      const full = ones(4, 4, 4);
+      expectNoLeak(() => meanOccupancy([full, half, blob]), "meanOccupancy");
     });
   });
 

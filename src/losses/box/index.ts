@@ -32,4 +32,4 @@ export { chamferDistance, nearestNeighbours } from "./chamfer.js";
 export { applySimilarity, icp, type IcpOptions, type IcpResult, type Similarity } from "./icp.js";
 export { geometricPriorLoss, geometricPriorTerms, type GeometricPriorOptions, type GeometricPriorTerm } from "./geometric-prior.js";
 export { boxAreaLoss, type BoxAreaLossOptions } from "./area.js";
-export { orientOccupancy, templateMaskLoss, templateOccupancy, type TemplateMaskLossOptions } from "./template-mask.js";
+export { meanOccupancy, orientOccupancy, templateMaskLoss, templateOccupancy, type TemplateMaskLossOptions } from "./template-mask.js";

@@ -40,6 +40,31 @@ export function templateOccupancy(mask: Tensor): Tensor {
   });
 }
 
+/**
+ * The majority-vote shape of several cases' organ (a mean-shape template): each occupancy is
+ * stretched (trilinear) to their mean bounding-box size, and a voxel is inside where at least half of
+ * them are. One case's shape can be atypical; on hippocampus, the template of one case stretched into
+ * the validation boxes scored Dice 0.62, the vote of five cases 0.69 (src/strategies/README.md).
+ * @param occupancies (d, h, w) each, in [0, 1], cropped to the organ's bounding box (`templateOccupancy`)
+ * @returns (d, h, w) float32 in {0, 1}, d, h, w the rounded mean sizes; never empty (falls back to the
+ *   voxels most cases share when no voxel has a majority)
+ */
+export function meanOccupancy(occupancies: readonly Tensor[]): Tensor {
+  const first = occupancies[0];
+  if (!first) throw new RangeError("meanOccupancy: no occupancy given");
+  occupancies.forEach((o, i) => {
+    if (o.rank !== 3) throw new RangeError(`meanOccupancy: occupancy ${i} must be (d, h, w). Received: [${o.shape.join(",")}]`);
+  });
+  const size = [0, 1, 2].map((a) => Math.max(1, Math.round(occupancies.reduce((s, o) => s + (o.shape[a] as number), 0) / occupancies.length))) as [number, number, number];
+  return tidy(() => {
+    const stretched = occupancies.map((o) => interpolate(o.to("float32").unsqueeze(0).unsqueeze(0), { size, mode: "trilinear" }));
+    const mean = cat(stretched, 0).mean(0).squeeze(0);
+    const majority = mean.ge(0.5);
+    const inside = majority.sum().item() > 0 ? majority : mean.ge(mean.max().item() - 1e-6);
+    return inside.to("float32").contiguous();
+  });
+}
+
 /** The occupancy as the patch shows it (`BoxOrientation`): axes permuted, then reversed where asked. */
 export function orientOccupancy(occupancy: Tensor, orientation: BoxOrientation): Tensor {
   return tidy(() => {
