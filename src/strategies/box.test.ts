@@ -147,6 +147,31 @@ test("the pairwise term's affinity is a target: alone it sends no gradient into 
   assert.ok(own.head > 0 && own.encoder > 0);
 });
 
+test("projection.absent: \"penalise\" scores an organ whose box misses the patch (it is absent there); \"ignore\" (default) leaves it out", () => {
+  const off = { pairwise: { affinity: "none" }, geometricPrior: { enabled: false } };
+  assert.equal(tiny(off).projection.absent, "ignore");
+  // Patch 16³ of 24×20×16 cases whose second organ is boxed in a corner: some patches miss that box.
+  const values = [0, 1, 2, 3, 4, 5].map((index) => {
+    const at = (absent: string) => {
+      const s = new BoxStrategy(tiny({ ...off, projection: { absent } }), conformanceEnv(3, 20));
+      try {
+        const host = hostBatch(s.composition, index, 3, [16, 16, 16]);
+        const missing = host.streams.boxes!.boxes!.some((list) => list.length < 2);
+        return { missing, value: tidy(() => (s.trainStep(toTensorBatch(host), stepContext(10, 20)).logs!.projection as Tensor).item()) };
+      } finally {
+        s.dispose();
+      }
+    };
+    const ignore = at("ignore");
+    return { missing: ignore.missing, ignore: ignore.value, penalise: at("penalise").value };
+  });
+  assert.ok(values.some((v) => v.missing), "some batch misses a box");
+  for (const v of values) {
+    if (v.missing) assert.notEqual(v.penalise, v.ignore, "a missing organ counts with penalise");
+    else assert.equal(v.penalise, v.ignore, "with every box present the options agree");
+  }
+});
+
 test("coarse labels from the box core: the core (default 0.5) and the whole box give different contrastive terms; refine by prototypes differs from refine by prediction", () => {
   const whole = termsOf(tiny({ geometricPrior: { enabled: false }, contrastive: { coarseCore: 1 } }), 0);
   const core = termsOf(tiny({ geometricPrior: { enabled: false } }), 0);

@@ -77,6 +77,15 @@ export const BoxConfigSchema = z
         /** "profile": 1-D max-projections per axis (the authors' code); "plane": 2-D ones. */
         variant: z.enum(["profile", "plane"]).default("profile"),
         weight: nonneg.default(1),
+        /**
+         * An organ boxed in the case whose box misses the patch: "ignore" (the recipe: no box, no
+         * term) leaves its channel free there; "penalise" pushes its projection to zero, since the
+         * organ is absent from the patch. Use "penalise" when every case boxes every organ it holds
+         * (e.g. boxes derived from labels): with many organs most patches miss some of them, and an
+         * unconstrained channel can fill them (BTCV, 13 organs, projection + prior with "ignore":
+         * the organs covered nine tenths of each scan).
+         */
+        absent: z.enum(["ignore", "penalise"]).default("ignore"),
       })
       .prefault({}),
     pairwise: z
@@ -397,7 +406,7 @@ export class BoxStrategy implements Strategy {
 
     if (b && boxLogits) {
       const mask = b.boxMask;
-      add("projection", projectionLoss(boxLogits, mask, { projection: cfg.projection.variant }), cfg.projection.weight);
+      add("projection", projectionLoss(boxLogits, mask, { projection: cfg.projection.variant, absent: cfg.projection.absent }), cfg.projection.weight);
       if (cfg.pairwise.affinity !== "none") {
         const lambda = pairwiseWarmup(ctx.iteration - cfg.pairwise.startIteration, { warmupIterations: cfg.pairwise.warmupIterations, weight: cfg.pairwise.weight });
         logs.lambdaPairwise = lambda;
