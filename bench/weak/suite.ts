@@ -61,8 +61,9 @@ function boxStrategy(v: Exclude<VariantKey, "full">, d: WeakDataset): Record<str
     // The fold's single labelled case only provides the prior's template; no patch of it is trained on.
     labelledBatchSize: 0,
     // BTCV boxes all 13 organs of each case and its patches miss some of them: an organ whose box
-    // misses the patch is absent from it (with the recipe's "ignore", projection + prior let the
-    // organs fill nine tenths of each scan). Hippocampus and LA keep the recipe they were measured with.
+    // misses the patch is absent from it. (Alone this did not rescue BTCV: projection + prior 0.048
+    // with the recipe's "ignore", 0.025 with it; see src/strategies/README.md.) Hippocampus and LA
+    // keep the recipe they were measured with.
     ...(d.key === "btcv" ? { projection: { absent: "penalise" } } : {}),
     pairwise: { affinity, warmupIterations: Math.round(iterations * 0.2) },
     ...(affinity === "embedding" ? { contrastive: { coarseIterations: Math.round(iterations * 0.4) } } : {}),

@@ -80,10 +80,10 @@ export const BoxConfigSchema = z
         /**
          * An organ boxed in the case whose box misses the patch: "ignore" (the recipe: no box, no
          * term) leaves its channel free there; "penalise" pushes its projection to zero, since the
-         * organ is absent from the patch. Use "penalise" when every case boxes every organ it holds
-         * (e.g. boxes derived from labels): with many organs most patches miss some of them, and an
-         * unconstrained channel can fill them (BTCV, 13 organs, projection + prior with "ignore":
-         * the organs covered nine tenths of each scan).
+         * organ is absent from the patch. "penalise" is right when every case boxes every organ it
+         * holds (e.g. boxes derived from labels) and matters with many organs, where most patches
+         * miss some boxes. (On BTCV it did not by itself stop projection + prior from filling the
+         * scans with organs: src/strategies/README.md.)
          */
         absent: z.enum(["ignore", "penalise"]).default("ignore"),
       })
