@@ -308,8 +308,10 @@ export class BoxStrategy implements Strategy {
         },
       }));
     }
-    // Per organ, the masks of up to maxCases sources holding it (one for a file or a named case).
-    const maxCases = src.source === "file" || (src.source === "labelled" && src.case) ? 1 : src.source === "ellipsoid" ? 0 : src.maxCases;
+    // Per organ, the masks of up to maxCases sources holding it; a file or a named case is the one
+    // source asked for, and must hold every organ.
+    const single = src.source === "file" || (src.source === "labelled" && src.case !== undefined);
+    const maxCases = single ? 1 : src.source === "ellipsoid" ? 0 : src.maxCases;
     const found: { origins: string[]; masks: OrganMask[] }[] = Array.from({ length: this.#K }, () => ({ origins: [], masks: [] }));
     for (const source of sources) {
       if (found.every((f) => f.masks.length >= maxCases)) break;
@@ -326,7 +328,7 @@ export class BoxStrategy implements Strategy {
     for (let k = 0; k < this.#K; k++) {
       const f = found[k]!;
       if (f.masks.length === 0) {
-        if (src.source === "file" || (src.source === "labelled" && src.case)) {
+        if (single) {
           throw new RangeError(`geometricPrior.template: ${sources[0]?.origin ?? src.source} holds no voxel of label value ${k + 1}`);
         }
         this.#templates.push(null);
@@ -335,8 +337,8 @@ export class BoxStrategy implements Strategy {
         continue;
       }
       tidy(() => {
-        const occupancies = f.masks.map((m) => templateOccupancy(tensor(m.data, [m.shape[2], m.shape[1], m.shape[0]], { dtype: "uint8" })));
-        const occupancy = occupancies.length === 1 ? occupancies[0]! : meanOccupancy(occupancies);
+        // One mask's vote is that mask itself.
+        const occupancy = meanOccupancy(f.masks.map((m) => templateOccupancy(tensor(m.data, [m.shape[2], m.shape[1], m.shape[0]], { dtype: "uint8" }))));
         this.#templates.push(keep(templateFromMask(occupancy, { maxPoints: points, generator })));
         this.#occupancies.push(keep(occupancy));
       });
